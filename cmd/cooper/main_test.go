@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs the cooper command in-process and returns stdout, stderr and the error.
+func cli(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := newRootCmd(&stdout, &stderr)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return stdout.String(), stderr.String(), err
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const goConfig = `{
+  "bootstrap": "bootstrap",
+  "vats": {
+    "bootstrap": { "bundleName": "go-bootstrap-pingpong" },
+    "alice": { "bundleName": "go-alice" },
+    "bob": { "bundleName": "go-bob" },
+    "counter": { "bundleName": "go-counter" }
+  }
+}`
+
+func TestCLIGoPingPong(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "k")
+	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"alice", "sequential", "10"}, "10"},
+		{[]string{"bob", "getCount"}, "10"},
+		{[]string{"alice", "concurrent", "5"}, "15"},
+		{[]string{"counter", "add", "2.5"}, "2.5"},
+		{[]string{"counter", "label"}, `"counter"`},
+	} {
+		out, stderr, err := cli(t, append([]string{"call", dir}, tc.args...)...)
+		if err != nil {
+			t.Fatalf("call %v: %v (stderr %s)", tc.args, err, stderr)
+		}
+		if got := strings.TrimSpace(out); got != tc.want {
+			t.Fatalf("call %v = %s, want %s", tc.args, got, tc.want)
+		}
+	}
+	if _, _, err := cli(t, "run", dir); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := cli(t, "dump", dir, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kv map[string]string
+	if err := json.Unmarshal([]byte(out), &kv); err != nil {
+		t.Fatalf("dump --json is not one JSON object: %v", err)
+	}
+	if kv["vat.names"] == "" || kv["activityhash"] == "" {
+		t.Fatalf("dump --json lacks vat.names or activityhash: %v", kv)
+	}
+	out, _, err = cli(t, "dump", dir)
+	if err != nil || !strings.Contains(out, "vat.names = ") || strings.Contains(out, "not in the schema") {
+		t.Fatalf("dump: %v\n%s", err, out)
+	}
+}
+
+func TestCLIRejection(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "k")
+	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := cli(t, "call", dir, "counter", "add", "lots")
+	if err == nil || !strings.Contains(err.Error(), "counter.add rejected: Error: argument 0: \"lots\" is not a number") {
+		t.Fatalf("rejected call: %v", err)
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	base := t.TempDir()
+	kdir := filepath.Join(base, "k")
+	if _, _, err := cli(t, "init", kdir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	before, _, _ := cli(t, "dump", kdir, "--json")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad JSON", []string{"init", filepath.Join(base, "a"), writeConfig(t, `{"vats": `)}, "config"},
+		{"unknown key", []string{"init", filepath.Join(base, "b"), writeConfig(t, `{"vats": {}, "bootstrapp": "x"}`)}, `unknown`},
+		{"unknown vat kind", []string{"init", filepath.Join(base, "c"), writeConfig(t, `{"vats": {"a": {"bundleName": "no-such-vat"}}}`)}, `no-such-vat`},
+		{"missing bootstrap", []string{"init", filepath.Join(base, "d"), writeConfig(t, `{"bootstrap": "boot", "vats": {"a": {"bundleName": "go-counter"}}}`)}, `boot`},
+		{"init twice", []string{"init", kdir, writeConfig(t, goConfig)}, "already"},
+		{"not a kernel", []string{"run", base}, "not a kernel"},
+		{"missing dir", []string{"call", filepath.Join(base, "none"), "alice", "x"}, "not a kernel"},
+		{"unknown vat", []string{"call", kdir, "carol", "x"}, "carol"},
+		{"unparsable arg", []string{"call", kdir, "counter", "add", "{nope"}, "does not parse"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := cli(t, tc.args...)
+			if err == nil {
+				t.Fatalf("%v succeeded", tc.args)
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q: want one line mentioning %q", err, tc.want)
+			}
+		})
+	}
+	for _, d := range []string{"a", "b", "c", "d", "none"} {
+		if _, err := os.Stat(filepath.Join(base, d)); err == nil {
+			t.Errorf("failed command left %s behind", d)
+		}
+	}
+	after, _, _ := cli(t, "dump", kdir, "--json")
+	if before != after {
+		t.Error("failed commands changed the kernel")
+	}
+}

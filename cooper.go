@@ -1,0 +1,124 @@
+// Package cooper is the front door of the Cooper kernel for Go programs: it
+// wires the kernel to its kinds of worker and built-in vats, reads
+// SwingSet-style config files, and opens or creates kernels on directories.
+//
+//	k, err := cooper.Init(dir, "config.json", cooper.Options{})
+//	kp, err := k.QueueToVatRoot("bootstrap", "go", nil)
+//	_, err = k.Run(kernel.UntilEmpty())
+//	err = k.Commit()
+//
+// Which worker kinds and built-in vats exist is decided here, in one table.
+package cooper
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/vats/examples"
+	"github.com/cooper-kernel/cooper/vats/vatadmin"
+	"github.com/cooper-kernel/cooper/worker/gonative"
+)
+
+// Options configure a kernel opened through this package.
+type Options struct {
+	// GoVats are the application's Go vats, by name, added to the built-in ones.
+	GoVats gonative.Registry
+	// Store configures SQLite (synchronous=FULL by default).
+	Store store.Options
+	// Console receives vat console output.
+	Console func(vatName, level, line string)
+	// Observer receives every kernel event.
+	Observer func(kernel.Event)
+	// DeliveryLimit is the per-delivery computron limit of JS vats (0: default).
+	DeliveryLimit uint64
+	// Progress is told how restart replay advances.
+	Progress func(vatID vat.ID, name string, done, total uint64)
+}
+
+// BuiltinGoVats returns the Go vats every Cooper binary has: vat-admin and
+// the examples used by the demo and the tests.
+func BuiltinGoVats() gonative.Registry {
+	return gonative.Registry{
+		vatadmin.GoName:         vatadmin.Build,
+		"go-counter":            examples.Counter,
+		"go-alice":              examples.Alice,
+		"go-bob":                examples.Bob,
+		"go-bootstrap-pingpong": examples.BootstrapPingPong,
+		"go-bootstrap-dynamic":  examples.BootstrapDynamic,
+	}
+}
+
+// Maker creates the workers of every kind this binary knows.
+type Maker struct {
+	GoVats gonative.Registry
+}
+
+// NewMaker returns a Maker with the built-in Go vats plus extra.
+func NewMaker(extra gonative.Registry) *Maker {
+	reg := BuiltinGoVats()
+	maps.Copy(reg, extra)
+	return &Maker{GoVats: reg}
+}
+
+// NewWorker starts a worker for spec.
+func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
+	switch spec.Type {
+	case vat.ManagerGo:
+		ctor, ok := m.GoVats[spec.GoName]
+		if !ok {
+			return nil, fmt.Errorf("no Go vat named %q in this binary", spec.GoName)
+		}
+		return gonative.New(spec, ctor), nil
+	case vat.ManagerJS:
+		return nil, fmt.Errorf("no js")
+	}
+	return nil, fmt.Errorf("vat %s: manager type %q is not available", spec.ID, spec.Type)
+}
+
+// HasGoVat reports whether a Go vat of that name is compiled in.
+func (m *Maker) HasGoVat(name string) bool {
+	_, ok := m.GoVats[name]
+	return ok
+}
+
+// GoVatNames lists the Go vats compiled in, sorted.
+func (m *Maker) GoVatNames() []string {
+	return slices.Sorted(maps.Keys(m.GoVats))
+}
+
+func (o Options) kernelOptions() kernel.Options {
+	return kernel.Options{
+		Maker:         NewMaker(o.GoVats),
+		Store:         o.Store,
+		Console:       o.Console,
+		Observer:      o.Observer,
+		DeliveryLimit: o.DeliveryLimit,
+		Progress:      o.Progress,
+	}
+}
+
+// Init creates a kernel in dir from a config (see [ReadConfig]): every
+// sourceSpec is bundled and stored in the kernel database with the rest of
+// each vat's definition, and every static vat is started. On error nothing
+// is written.
+func Init(dir string, cfg *Config, opts Options) (*kernel.Kernel, error) {
+	kc, err := cfg.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	return kernel.Create(dir, kc, opts.kernelOptions())
+}
+
+// Create makes a kernel in dir from an already resolved configuration.
+func Create(dir string, cfg *kernel.Config, opts Options) (*kernel.Kernel, error) {
+	return kernel.Create(dir, cfg, opts.kernelOptions())
+}
+
+// Open restarts the kernel in dir, bringing back every live vat.
+func Open(dir string, opts Options) (*kernel.Kernel, error) {
+	return kernel.Open(dir, opts.kernelOptions())
+}

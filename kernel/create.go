@@ -1,0 +1,290 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel/state"
+	"github.com/cooper-kernel/cooper/store"
+	"github.com/cooper-kernel/cooper/vat"
+)
+
+// Config is a resolved kernel configuration: every vat's code is a bundle
+// already in Bundles, a named bundle, or a Go vat compiled in.
+type Config struct {
+	// Bootstrap names the vat whose root gets bootstrap(vats, devices); "" for none.
+	Bootstrap string
+	// Vats are the static vats, created in this order.
+	Vats []VatConfig
+	// Bundles maps bundle IDs to bundle bytes; all are stored at creation.
+	Bundles map[string][]byte
+	// NamedBundles maps bundle names to bundle IDs (namedBundleID.NAME).
+	NamedBundles map[string]string
+}
+
+// VatConfig defines one static vat.
+type VatConfig struct {
+	Name string
+	// Exactly one of BundleID (a JS bundle) and BundleName (a named bundle
+	// or a Go vat) is set.
+	BundleID   string
+	BundleName string
+	Parameters capdata.Value
+	Critical   bool
+	// EnablePipelining delivers messages sent to the promises this vat
+	// decides straight to it, before they resolve.
+	EnablePipelining bool
+	// DeliveryLimit overrides the kernel's per-delivery computron limit.
+	DeliveryLimit uint64
+}
+
+// VatAdminName is the name of the built-in vat-admin vat and device.
+const VatAdminName = "vatAdmin"
+
+// VatAdminGoVat is the Go vat name of the vat-admin vat's code.
+const VatAdminGoVat = "vat-admin"
+
+// Create makes a new kernel in dir from cfg: it stores the bundles, creates
+// and starts every static vat (plus the vat-admin vat), and queues the
+// bootstrap message, then commits. On any error nothing is left behind.
+func Create(dir string, cfg *Config, opts Options) (k *Kernel, err error) {
+	if opts.Maker == nil {
+		return nil, errors.New("kernel: Options.Maker is required")
+	}
+	if err := cfg.validate(opts.Maker); err != nil {
+		return nil, err
+	}
+	madeDir := false
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		madeDir = true
+	}
+	path := filepath.Join(dir, DBName)
+	st, err := store.Create(path, opts.Store)
+	if errors.Is(err, store.ErrExists) {
+		return nil, fmt.Errorf("%s already holds a kernel", dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k = newKernel(dir, st, opts)
+	defer func() {
+		if err != nil {
+			k.Close()
+			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+				os.Remove(path + suffix)
+			}
+			if madeDir {
+				os.Remove(dir)
+			}
+			k = nil
+		}
+	}()
+	if err := k.initialize(cfg); err != nil {
+		return nil, err
+	}
+	if err := k.Commit(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (c *Config) validate(m vat.Maker) error {
+	seen := map[string]bool{VatAdminName: true}
+	for _, v := range c.Vats {
+		if v.Name == VatAdminName {
+			return fmt.Errorf("vat name %q is reserved", v.Name)
+		}
+		if !validName(v.Name) {
+			return fmt.Errorf("vat name %q: use letters, digits, '.', '_' and '-' (under 200 characters)", v.Name)
+		}
+		if seen[v.Name] {
+			return fmt.Errorf("vat %q defined twice", v.Name)
+		}
+		seen[v.Name] = true
+		switch {
+		case v.BundleID != "" && v.BundleName != "":
+			return fmt.Errorf("vat %q: give a bundle or a bundleName, not both", v.Name)
+		case v.BundleID != "":
+			if _, ok := c.Bundles[v.BundleID]; !ok {
+				return fmt.Errorf("vat %q: bundle %s is not in the configuration", v.Name, v.BundleID)
+			}
+		case v.BundleName != "":
+			if _, ok := c.NamedBundles[v.BundleName]; !ok && !m.HasGoVat(v.BundleName) {
+				return fmt.Errorf("vat %q: no bundle or Go vat named %q", v.Name, v.BundleName)
+			}
+		default:
+			return fmt.Errorf("vat %q has no code (bundle or bundleName)", v.Name)
+		}
+	}
+	if c.Bootstrap != "" && !seen[c.Bootstrap] {
+		return fmt.Errorf("bootstrap vat %q is not defined in vats", c.Bootstrap)
+	}
+	for name, id := range c.NamedBundles {
+		if _, ok := c.Bundles[id]; !ok {
+			return fmt.Errorf("bundle %q: %s is not in the configuration", name, id)
+		}
+	}
+	if !m.HasGoVat(VatAdminGoVat) {
+		return fmt.Errorf("this binary has no %s Go vat", VatAdminGoVat)
+	}
+	return nil
+}
+
+// validName is SwingSet's rule for vat names: [A-Za-z0-9._-], under 200 characters.
+func validName(name string) bool {
+	if name == "" || len(name) >= 200 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// initialize writes a new kernel's state, each step in its own crank.
+func (k *Kernel) initialize(cfg *Config) error {
+	err := k.hostCrank(func() error {
+		k.state.Initialize()
+		for _, id := range sortedKeys(cfg.Bundles) {
+			k.store.PutBundle(id, cfg.Bundles[id])
+		}
+		for _, name := range sortedKeys(cfg.NamedBundles) {
+			k.state.SetNamedBundle(name, cfg.NamedBundles[name])
+		}
+		k.initDevices()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	k.startDevices()
+	vats := slices.Clone(cfg.Vats)
+	vats = append(vats, VatConfig{Name: VatAdminName, BundleName: VatAdminGoVat, Critical: true})
+	roots := map[string]vat.KRef{}
+	for _, v := range vats {
+		root, err := k.createStaticVat(v)
+		if err != nil {
+			return err
+		}
+		roots[v.Name] = root
+	}
+	if cfg.Bootstrap == "" {
+		return nil
+	}
+	return k.hostCrank(func() error {
+		vatsRec := &capdata.Record{}
+		for _, name := range sortedKeys(roots) {
+			vatsRec.Set(name, capdata.Slot{Ref: string(roots[name]), Kind: capdata.Remotable})
+		}
+		devRec := &capdata.Record{}
+		for _, name := range k.state.DeviceNames() {
+			devRec.Set(name, capdata.Slot{Ref: string(k.deviceRoot(name)), Kind: capdata.Remotable})
+		}
+		kp, err := k.queueToRoot(roots[cfg.Bootstrap], "bootstrap", []capdata.Value{vatsRec, devRec})
+		if err != nil {
+			return err
+		}
+		k.state.SetBootstrapResult(kp)
+		return nil
+	})
+}
+
+// createStaticVat defines a static vat and runs its startVat delivery.
+func (k *Kernel) createStaticVat(v VatConfig) (root vat.KRef, err error) {
+	src := state.Source{BundleID: v.BundleID, BundleName: v.BundleName}
+	opts := state.VatOptions{Name: v.Name, Critical: v.Critical, EnablePipelining: v.EnablePipelining, DeliveryLimit: v.DeliveryLimit}
+	params, err := encodeKernel(v.Parameters)
+	if v.Parameters == nil {
+		params, err = encodeKernel(capdata.Undefined{})
+	}
+	if err != nil {
+		return "", fmt.Errorf("vat %q parameters: %w", v.Name, err)
+	}
+	err = k.hostCrank(func() error {
+		id := k.state.AllocateVatID()
+		k.state.AddStaticVat(v.Name, id)
+		var failure string
+		root, failure = k.startVat(id, src, opts, params)
+		if failure != "" {
+			return fmt.Errorf("vat %q: %s", v.Name, failure)
+		}
+		return nil
+	})
+	return root, err
+}
+
+// startVat writes a new vat's definition, starts its worker and delivers
+// startVat. It returns the root object, or why the vat could not start; on
+// failure the caller must abort the crank.
+func (k *Kernel) startVat(id vat.ID, src state.Source, opts state.VatOptions, params state.CapData) (vat.KRef, string) {
+	k.state.InitVat(id, src, opts, params)
+	root := k.state.AllocateObject(id)
+	k.state.AddCList(id, root, vat.RootVRef)
+	h, err := k.startWorker(id, opts)
+	if err != nil {
+		return "", err.Error()
+	}
+	if v, ok := h.worker.(vat.MeteringVersioner); ok {
+		opts.MeteringVersion = v.MeteringVersion()
+		h.opts = opts
+		k.state.SetVatOptions(id, opts)
+	}
+	k.emit(Event{Type: "create-vat", VatID: id, Name: opts.Name, Source: src.String()})
+	k.vats[id] = h
+	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, params)})
+	failure := out.Err
+	if failure == "" && d.illegal != "" {
+		failure = d.illegal
+	}
+	if failure == "" && d.exit != nil {
+		failure = "vat exited during startVat"
+	}
+	if failure != "" {
+		h.worker.Close()
+		delete(k.vats, id)
+		return "", failure
+	}
+	return root, ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sortedVatIDs[V any](m map[vat.ID]V) []vat.ID {
+	ids := make([]vat.ID, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b vat.ID) int { return cmpVatID(a, b) })
+	return ids
+}
+
+// cmpVatID orders vat IDs by number.
+func cmpVatID(a, b vat.ID) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,294 @@
+package kernel
+
+import (
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel/state"
+	"github.com/cooper-kernel/cooper/vat"
+)
+
+// device is a synchronous kernel-side endpoint that vats reach with
+// syscall.callNow. Devices are not transcripted; their state lives in the kv.
+type device interface {
+	// invoke runs method on node with args (kernel space) and returns the
+	// result; a failure is returned as an Error value.
+	invoke(caller vat.ID, node vat.KRef, method string, args state.CapData) state.CapData
+}
+
+// initDevices creates the devices of a new kernel.
+func (k *Kernel) initDevices() {
+	d := k.state.AddDevice(VatAdminName)
+	root := k.state.AllocateDeviceNode(d)
+	k.store.Set(string(d)+".c.d+0", string(root))
+	k.store.Set(string(d)+".c."+string(root), "R d+0")
+}
+
+// startDevices makes the in-memory device objects.
+func (k *Kernel) startDevices() {
+	if d, ok := k.state.DeviceIDByName(VatAdminName); ok {
+		k.devices[d] = &vatAdminDevice{k: k}
+	}
+}
+
+// deviceRoot returns the root node of the named device.
+func (k *Kernel) deviceRoot(name string) vat.KRef {
+	d, ok := k.state.DeviceIDByName(name)
+	if !ok {
+		k.bug("no device %q", name)
+	}
+	v, ok := k.store.Get(string(d) + ".c.d+0")
+	if !ok {
+		k.bug("device %s has no root node", d)
+	}
+	return vat.KRef(v)
+}
+
+// vatAdminDevice is the kernel side of vat-admin: the vat-admin vat calls it
+// to create and terminate vats and to manage meters (SwingSet's vatAdmin
+// device).
+type vatAdminDevice struct{ k *Kernel }
+
+// deviceError is what a device returns for a failed call.
+func deviceError(format string, args ...any) state.CapData {
+	return kernelError(fmt.Sprintf(format, args...))
+}
+
+func (d *vatAdminDevice) invoke(caller vat.ID, node vat.KRef, method string, args state.CapData) state.CapData {
+	v, err := decodeKernel(args)
+	if err != nil {
+		return deviceError("vatAdmin.%s: %v", method, err)
+	}
+	list, _ := v.([]capdata.Value)
+	out, err := d.call(method, list)
+	if err != nil {
+		return deviceError("%s", err.Error())
+	}
+	cd, err := encodeKernel(out)
+	if err != nil {
+		return deviceError("vatAdmin.%s: %v", method, err)
+	}
+	return cd
+}
+
+func (d *vatAdminDevice) call(method string, args []capdata.Value) (capdata.Value, error) {
+	k := d.k
+	str := func(i int) (string, error) {
+		if i >= len(args) {
+			return "", fmt.Errorf("vatAdmin.%s: missing argument %d", method, i)
+		}
+		s, ok := args[i].(string)
+		if !ok {
+			return "", fmt.Errorf("vatAdmin.%s: argument %d must be a string, not %s", method, i, capdata.Format(args[i]))
+		}
+		return s, nil
+	}
+	nat := func(i int) (uint64, error) {
+		if i >= len(args) {
+			return 0, fmt.Errorf("vatAdmin.%s: missing argument %d", method, i)
+		}
+		return natural(args[i])
+	}
+	switch method {
+	case "createVat", "createVatByName":
+		ref, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		var opts *capdata.Record
+		if len(args) > 1 {
+			if r, ok := args[1].(*capdata.Record); ok {
+				opts = r
+			} else if _, ok := args[1].(capdata.Undefined); !ok {
+				return nil, fmt.Errorf("options must be a record, not %s", capdata.Format(args[1]))
+			}
+		}
+		src := state.Source{BundleID: ref}
+		if method == "createVatByName" {
+			src = state.Source{BundleName: ref}
+		}
+		id, err := k.requestVat(src, opts)
+		return string(id), err
+	case "terminateWithFailure":
+		id, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		var reason capdata.Value = capdata.Undefined{}
+		if len(args) > 1 {
+			reason = args[1]
+		}
+		info, err := encodeKernel(reason)
+		if err != nil {
+			return nil, err
+		}
+		k.push(state.RunQueueItem{Type: "terminate-vat", VatID: vat.ID(id), Reject: true, Info: &info})
+		return capdata.Undefined{}, nil
+	case "hasBundle":
+		id, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		return k.store.HasBundle(id), nil
+	case "getBundleIDByName":
+		name, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		id, ok := k.state.NamedBundle(name)
+		if !ok {
+			return nil, fmt.Errorf("unknown bundle name %q", name)
+		}
+		return id, nil
+	case "hasBundleName":
+		name, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		_, ok := k.state.NamedBundle(name)
+		return ok || k.opts.Maker.HasGoVat(name), nil
+	case "createMeter":
+		remaining, err := nat(0)
+		if err != nil {
+			return nil, err
+		}
+		threshold, err := nat(1)
+		if err != nil {
+			return nil, err
+		}
+		return k.state.AllocateMeter(state.Meter{Remaining: remaining, Threshold: threshold}), nil
+	case "createUnlimitedMeter":
+		return k.state.AllocateMeter(state.Meter{Unlimited: true}), nil
+	case "addMeterRemaining", "setMeterThreshold":
+		id, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		n, err := nat(1)
+		if err != nil {
+			return nil, err
+		}
+		m, ok := k.state.GetMeter(id)
+		if !ok {
+			return nil, fmt.Errorf("unknown meter %s", id)
+		}
+		if method == "setMeterThreshold" {
+			m.Threshold = n
+		} else if !m.Unlimited {
+			m.Remaining += n
+		}
+		k.state.SetMeter(id, m)
+		return capdata.Undefined{}, nil
+	case "getMeter":
+		id, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		m, ok := k.state.GetMeter(id)
+		if !ok {
+			return nil, fmt.Errorf("unknown meter %s", id)
+		}
+		var rem capdata.Value = new(big.Int).SetUint64(m.Remaining)
+		if m.Unlimited {
+			rem = "unlimited"
+		}
+		return capdata.NewRecord("remaining", rem, "threshold", new(big.Int).SetUint64(m.Threshold)), nil
+	}
+	return nil, fmt.Errorf("vatAdmin device has no method %q", method)
+}
+
+// natural reads a non-negative integer given as a bigint or a number.
+func natural(v capdata.Value) (uint64, error) {
+	switch n := v.(type) {
+	case *big.Int:
+		if n.Sign() >= 0 && n.IsUint64() {
+			return n.Uint64(), nil
+		}
+	case float64:
+		if n >= 0 && n == float64(uint64(n)) {
+			return uint64(n), nil
+		}
+	}
+	return 0, fmt.Errorf("%s is not a natural number", capdata.Format(v))
+}
+
+// knownOption reports whether createVat accepts the option.
+func knownOption(key string) bool {
+	switch key {
+	case "critical", "enablePipelining", "meter", "name", "vatParameters":
+		return true
+	}
+	return false
+}
+
+// requestVat validates a createVat request and queues the creation; it
+// returns the new vat's ID. The vat is created by a later crank.
+func (k *Kernel) requestVat(src state.Source, opts *capdata.Record) (vat.ID, error) {
+	if opts == nil {
+		opts = &capdata.Record{}
+	}
+	var unknown []string
+	for _, key := range opts.Keys {
+		if !knownOption(key) {
+			unknown = append(unknown, key)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return "", fmt.Errorf("unknown options %q", strings.Join(unknown, ", "))
+	}
+	vo := state.VatOptions{}
+	if v, ok := opts.Get("name"); ok {
+		name, isStr := v.(string)
+		if !isStr || !validName(name) {
+			return "", fmt.Errorf("invalid vat name %s: use letters, digits, '.', '_' and '-' (under 200 characters)", capdata.Format(v))
+		}
+		vo.Name = name
+	}
+	for _, flag := range []struct {
+		key string
+		dst *bool
+	}{{"critical", &vo.Critical}, {"enablePipelining", &vo.EnablePipelining}} {
+		if v, ok := opts.Get(flag.key); ok {
+			b, isBool := v.(bool)
+			if !isBool {
+				return "", fmt.Errorf("option %s must be a boolean", flag.key)
+			}
+			*flag.dst = b
+		}
+	}
+	if v, ok := opts.Get("meter"); ok {
+		id, isStr := v.(string)
+		if _, exists := k.state.GetMeter(id); !isStr || !exists {
+			return "", fmt.Errorf("unknown meter %s", capdata.Format(v))
+		}
+		vo.MeterID = id
+	}
+	var params capdata.Value = capdata.Undefined{}
+	if v, ok := opts.Get("vatParameters"); ok {
+		params = v
+	}
+	pcd, err := encodeKernel(params)
+	if err != nil {
+		return "", fmt.Errorf("vatParameters: %w", err)
+	}
+	switch {
+	case src.BundleID != "":
+		if !k.store.HasBundle(src.BundleID) {
+			return "", fmt.Errorf("Vat Creation Error: unknown bundle %s", src.BundleID)
+		}
+	default:
+		if _, ok := k.state.NamedBundle(src.BundleName); !ok && !k.opts.Maker.HasGoVat(src.BundleName) {
+			return "", fmt.Errorf("Vat Creation Error: no bundle or Go vat named %q", src.BundleName)
+		}
+	}
+	id := k.state.AllocateVatID()
+	if vo.Name == "" {
+		vo.Name = string(id)
+	}
+	k.push(state.RunQueueItem{Type: "create-vat", VatID: id, Source: &src, Options: &vo, Params: &pcd})
+	return id, nil
+}

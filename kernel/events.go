@@ -1,0 +1,49 @@
+package kernel
+
+import (
+	"github.com/cooper-kernel/cooper/kernel/state"
+	"github.com/cooper-kernel/cooper/vat"
+)
+
+// Event is one thing the kernel did, for the event log (SwingSet's slog).
+// Events carry no times: the observer adds them. Which fields are set
+// depends on Type.
+type Event struct {
+	Type     string // crank-start, crank-finish, deliver, deliver-result, syscall, syscall-result, resolve, create-vat, terminate-vat, console, replay-start, replay-finish
+	CrankNum uint64
+	VatID    vat.ID
+	// deliver, deliver-result
+	DeliveryNum uint64
+	Delivery    *vat.Delivery
+	Outcome     *vat.Outcome
+	// syscall, syscall-result
+	Syscall       *vat.Syscall
+	SyscallResult *vat.SyscallResult
+	// crank-start
+	CrankType string
+	Item      *state.RunQueueItem
+	// crank-finish
+	CrankHash    string
+	ActivityHash string
+	// resolve
+	KPID     vat.KRef
+	Rejected bool
+	Data     *state.CapData
+	// create-vat, terminate-vat, console
+	Name   string
+	Source string
+	Reason string
+	Level  string
+	Line   string
+	// replay-finish
+	Deliveries uint64
+}
+
+// emit passes e to the observer, if any.
+func (k *Kernel) emit(e Event) {
+	if k.opts.Observer == nil {
+		return
+	}
+	e.CrankNum = k.crankNum
+	k.opts.Observer(e)
+}

@@ -1,0 +1,266 @@
+// Package kernel runs cranks: it takes the next item off the run queue,
+// routes it, translates references through the c-lists, delivers it to a vat
+// through the vat manager, applies the syscalls the vat makes, and commits
+// or rolls back the crank. It is one goroutine's worth of sequential,
+// deterministic logic: no clocks, randomness, goroutines or map order reach
+// its state.
+//
+// The host drives it through the controller API: [Create] or [Open] a kernel
+// on a directory, queue messages with [Kernel.QueueToVatRoot], run cranks
+// with [Kernel.Step] or [Kernel.Run], and [Kernel.Commit] a block.
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cooper-kernel/cooper/kernel/state"
+	"github.com/cooper-kernel/cooper/store"
+	"github.com/cooper-kernel/cooper/vat"
+)
+
+// DBName is the kernel database's file name inside a kernel directory.
+const DBName = "kernel.sqlite"
+
+// ErrNotKernel is returned by Open for a directory that holds no kernel.
+var ErrNotKernel = errors.New("not a kernel directory")
+
+// ErrPanicked is wrapped by every error of a kernel that has stopped.
+var ErrPanicked = errors.New("kernel panic")
+
+// Options configure a kernel.
+type Options struct {
+	// Maker creates workers; required.
+	Maker vat.Maker
+	// Store configures the SQLite store.
+	Store store.Options
+	// Console receives vat console output (not during replay).
+	Console func(vatName, level, line string)
+	// Observer receives every kernel event (the event log).
+	Observer func(Event)
+	// DeliveryLimit is the default per-delivery computron limit of metered
+	// (JS) vats; 0 means DefaultDeliveryLimit.
+	DeliveryLimit uint64
+	// Progress, when set, is told how restart replay advances.
+	Progress func(vatID vat.ID, name string, done, total uint64)
+}
+
+// DefaultDeliveryLimit is the per-delivery computron limit of JS vats.
+const DefaultDeliveryLimit = 100_000_000
+
+// Kernel is a running kernel on one directory. It is not safe for
+// concurrent use.
+type Kernel struct {
+	dir     string
+	store   *store.Store
+	state   *state.State
+	opts    Options
+	vats    map[vat.ID]*vatHandle
+	devices map[vat.DeviceID]device
+
+	maybeFree map[vat.KRef]struct{}
+	crankNum  uint64
+	// failed is set once the kernel has stopped; every later call returns it.
+	failed error
+}
+
+func newKernel(dir string, st *store.Store, opts Options) *Kernel {
+	if opts.DeliveryLimit == 0 {
+		opts.DeliveryLimit = DefaultDeliveryLimit
+	}
+	return &Kernel{
+		dir:       dir,
+		store:     st,
+		state:     state.New(st),
+		opts:      opts,
+		vats:      map[vat.ID]*vatHandle{},
+		devices:   map[vat.DeviceID]device{},
+		maybeFree: map[vat.KRef]struct{}{},
+	}
+}
+
+// Exists reports whether dir holds a kernel database.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, DBName))
+	return err == nil
+}
+
+// Open restarts the kernel stored in dir: every live vat, static and dynamic,
+// is rebuilt from what the database holds and its transcript is replayed.
+// No config file or source file is needed. A vat that cannot be brought back
+// stops Open with an error naming it.
+func Open(dir string, opts Options) (*Kernel, error) {
+	if opts.Maker == nil {
+		return nil, errors.New("kernel: Options.Maker is required")
+	}
+	st, err := store.Open(filepath.Join(dir, DBName), opts.Store)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotStore) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotKernel)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k := newKernel(dir, st, opts)
+	if err := k.start(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+// start loads the kernel's devices and vats from the store.
+func (k *Kernel) start() (err error) {
+	defer k.recoverCorrupt(&err)
+	if err := k.state.CheckVersion(); err != nil {
+		return err
+	}
+	k.crankNum = k.state.CrankNumber()
+	k.startDevices()
+	for _, id := range k.state.LiveVats() {
+		if err := k.restoreVat(id); err != nil {
+			k.closeWorkers()
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverCorrupt turns a corruption panic from the state layer into an error.
+func (k *Kernel) recoverCorrupt(err *error) {
+	if r := recover(); r != nil {
+		if e, ok := r.(error); ok && errors.Is(e, state.ErrCorrupt) {
+			*err = e
+			return
+		}
+		panic(r)
+	}
+}
+
+// restoreVat brings back one live vat: a fresh worker, then its transcript.
+func (k *Kernel) restoreVat(id vat.ID) error {
+	opts, err := k.state.VatOptions(id)
+	if err != nil {
+		return fmt.Errorf("cannot restore %s: %w", id, err)
+	}
+	h, err := k.startWorker(id, opts)
+	if err != nil {
+		return fmt.Errorf("cannot restore %s (%s): %w", id, opts.Name, err)
+	}
+	if v, ok := h.worker.(vat.MeteringVersioner); ok && opts.MeteringVersion != "" && v.MeteringVersion() != opts.MeteringVersion {
+		h.worker.Close()
+		return fmt.Errorf("cannot restore %s (%s): it was metered by %s, this binary meters with %s",
+			id, opts.Name, opts.MeteringVersion, v.MeteringVersion())
+	}
+	total := k.store.TranscriptLength(string(id))
+	k.emit(Event{Type: "replay-start", VatID: id, Name: opts.Name, Deliveries: total})
+	var n uint64
+	err = k.store.ReadTranscript(string(id), 0, func(e store.TranscriptEntry) error {
+		h.replaying = true
+		defer func() { h.replaying = false }()
+		if err := replayEntry(h, e.Pos, e.Item); err != nil {
+			return err
+		}
+		n++
+		if k.opts.Progress != nil {
+			k.opts.Progress(id, opts.Name, n, total)
+		}
+		return nil
+	})
+	if err != nil {
+		h.worker.Close()
+		return err
+	}
+	k.emit(Event{Type: "replay-finish", VatID: id, Name: opts.Name, Deliveries: n})
+	k.vats[id] = h
+	return nil
+}
+
+// startWorker makes a worker for the vat from its stored source.
+func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, error) {
+	src, err := k.state.VatSource(id)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := k.workerSpec(id, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	h := &vatHandle{id: id, opts: opts, incarnation: k.state.Incarnation(id)}
+	spec.Console = func(level, line string) {
+		if h.replaying {
+			return
+		}
+		k.emit(Event{Type: "console", VatID: id, Name: opts.Name, Level: level, Line: line})
+		if k.opts.Console != nil {
+			k.opts.Console(opts.Name, level, line)
+		}
+	}
+	w, err := k.opts.Maker.NewWorker(spec)
+	if err != nil {
+		return nil, err
+	}
+	h.worker = w
+	return h, nil
+}
+
+// workerSpec resolves a vat source into what a worker needs.
+func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) (vat.Spec, error) {
+	spec := vat.Spec{ID: id, Name: opts.Name, DeliveryLimit: opts.DeliveryLimit}
+	bundleID := src.BundleID
+	if src.BundleName != "" {
+		if bid, ok := k.state.NamedBundle(src.BundleName); ok {
+			bundleID = bid
+		} else if k.opts.Maker.HasGoVat(src.BundleName) {
+			spec.Type, spec.GoName = vat.ManagerGo, src.BundleName
+			return spec, nil
+		} else {
+			return spec, fmt.Errorf("no bundle or Go vat named %q", src.BundleName)
+		}
+	}
+	data, err := k.store.GetBundle(bundleID)
+	if err != nil {
+		return spec, fmt.Errorf("bundle %s: %w", bundleID, err)
+	}
+	spec.Type, spec.Bundle = vat.ManagerJS, data
+	if spec.DeliveryLimit == 0 {
+		spec.DeliveryLimit = k.opts.DeliveryLimit
+	}
+	return spec, nil
+}
+
+func (k *Kernel) closeWorkers() {
+	for _, id := range sortedVatIDs(k.vats) {
+		k.vats[id].worker.Close()
+		delete(k.vats, id)
+	}
+}
+
+// Close stops every worker and closes the store, discarding an uncommitted block.
+func (k *Kernel) Close() error {
+	k.closeWorkers()
+	return k.store.Close()
+}
+
+// Commit ends the block: everything done since the last commit becomes durable.
+func (k *Kernel) Commit() error {
+	if k.failed != nil {
+		return k.failed
+	}
+	return k.store.Commit()
+}
+
+// Dir returns the kernel directory.
+func (k *Kernel) Dir() string { return k.dir }
+
+// State gives read access to the kernel tables (for dump and tests).
+func (k *Kernel) State() *state.State { return k.state }
+
+// Store gives access to the underlying store (for dump, replay and tests).
+func (k *Kernel) Store() *store.Store { return k.store }
+
+// bug stops the kernel on a broken invariant.
+func (k *Kernel) bug(format string, args ...any) {
+	panic(fmt.Errorf("kernel bug: "+format, args...))
+}

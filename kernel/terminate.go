@@ -1,0 +1,111 @@
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel/state"
+	"github.com/cooper-kernel/cooper/vat"
+)
+
+// processCreateVat creates a dynamic vat requested through vat-admin and
+// tells vat-admin how it went. A failed creation leaves no key of the vat.
+func (k *Kernel) processCreateVat(item state.RunQueueItem) crankOutcome {
+	id := item.VatID
+	opts := *item.Options
+	opts.Dynamic = true
+	root, failure := k.startVat(id, *item.Source, opts, *item.Params)
+	if failure != "" {
+		return crankOutcome{abort: true, consume: true, after: func() {
+			k.queueToVatAdmin("newVatCallback", string(id), capdata.NewRecord("error", "Vat Creation Error: "+failure))
+		}}
+	}
+	// The item's references to the parameters now belong to vNN.vatParameters.
+	k.state.AddDynamicVat(id)
+	k.queueToVatAdmin("newVatCallback", string(id),
+		capdata.NewRecord("rootObject", capdata.Slot{Ref: string(root), Kind: capdata.Remotable}))
+	return crankOutcome{info: CrankInfo{Delivered: id}}
+}
+
+// terminateVat ends a vat: it leaves the live set, every promise it decided
+// is rejected with "vat terminated", its objects are orphaned (later sends
+// reject), its c-list, vatstore, transcript and definition are deleted, its
+// worker stops, and vat-admin hears about it. A critical vat stops the kernel.
+func (k *Kernel) terminateVat(id vat.ID, reject bool, info state.CapData) error {
+	if !k.state.IsLive(id) {
+		return nil
+	}
+	opts, err := k.state.VatOptions(id)
+	if err != nil {
+		k.bug("terminate %s: %v", id, err)
+	}
+	reason := describeCap(info)
+	if opts.Critical {
+		return &fatalError{fmt.Sprintf("critical vat %s (%s) failed: %s", id, opts.Name, reason)}
+	}
+	if opts.Dynamic {
+		k.state.RemoveDynamicVat(id)
+	}
+	k.state.MarkTerminated(id)
+	krefs := k.state.CListKRefs(id)
+	for _, kref := range krefs {
+		switch kref.Kind() {
+		case vat.Promise:
+			if pr, ok := k.state.GetPromise(kref); ok && pr.State == state.Unresolved && pr.Decider == id {
+				k.rejectWith(kref, "vat terminated")
+			}
+		case vat.Object:
+			if owner, ok := k.state.ObjectOwner(kref); ok && owner == id {
+				k.state.OrphanObject(kref)
+			}
+		}
+	}
+	for _, kref := range krefs {
+		k.dropCList(id, kref)
+	}
+	if opts.Dynamic {
+		k.decRefs(k.state.VatParameters(id).Slots)
+	}
+	k.state.DeleteVatState(id)
+	k.store.DeleteTranscript(string(id))
+	if h := k.vats[id]; h != nil {
+		h.worker.Close()
+		delete(k.vats, id)
+	}
+	k.emit(Event{Type: "terminate-vat", VatID: id, Name: opts.Name, Rejected: reject, Reason: reason})
+	infoVal, err := decodeKernel(info)
+	if err != nil {
+		infoVal = &capdata.Error{Name: "Error", Message: reason}
+	}
+	k.queueToVatAdmin("vatTerminated", string(id), reject, infoVal)
+	return nil
+}
+
+// describeCap renders kernel capdata for messages.
+func describeCap(cd state.CapData) string {
+	v, err := decodeKernel(cd)
+	if err != nil {
+		return cd.Body
+	}
+	if e, ok := v.(*capdata.Error); ok {
+		return e.Message
+	}
+	return capdata.Format(v)
+}
+
+// queueToVatAdmin sends a message (without result) to the vat-admin vat's root.
+func (k *Kernel) queueToVatAdmin(method string, args ...capdata.Value) {
+	id, ok := k.state.VatIDByName(VatAdminName)
+	if !ok || !k.state.IsLive(id) {
+		return
+	}
+	root, ok := k.state.CListKRef(id, vat.RootVRef)
+	if !ok {
+		return
+	}
+	methargs, err := encodeKernel([]capdata.Value{method, args})
+	if err != nil {
+		k.bug("encode %s: %v", method, err)
+	}
+	k.queueSend(root, state.Message{Methargs: methargs})
+}

@@ -1,0 +1,274 @@
+package cooper_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel"
+)
+
+func counterConfig() *kernel.Config {
+	return &kernel.Config{
+		Bootstrap: "bootstrap",
+		Vats: []kernel.VatConfig{
+			{Name: "bootstrap", BundleName: "go-bootstrap-dynamic"},
+			{Name: "counter", BundleName: "go-counter"},
+		},
+	}
+}
+
+// callNumber calls vatName.method(args...) and returns the number it answers.
+func callNumber(t *testing.T, k *kernel.Kernel, vatName, method string, args ...capdata.Value) float64 {
+	t.Helper()
+	rejected, v := call(t, k, vatName, method, args...)
+	if rejected {
+		t.Fatalf("rejected: %s", capdata.Format(v))
+	}
+	n, ok := v.(float64)
+	if !ok {
+		t.Fatalf("%s is not a number", capdata.Format(v))
+	}
+	return n
+}
+
+func TestRestartContinuesExactly(t *testing.T) {
+	dir := t.TempDir()
+	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Run(kernel.UntilEmpty()); err != nil { // the bootstrap message queued at init
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if n := callNumber(t, k, "counter", "increment"); n != float64(i) {
+			t.Fatalf("increment %d = %v", i, n)
+		}
+	}
+	if n := callNumber(t, k, "bootstrap", "makeCounter", "dyn"); n != 1 {
+		t.Fatalf("dynamic counter first increment = %v", n)
+	}
+	activity := k.Store().ActivityHash()
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Work after the last commit is lost on close.
+	call(t, k, "counter", "increment")
+	k.Close()
+
+	for restart := 1; restart <= 2; restart++ {
+		k, err = cooper.Open(dir, cooper.Options{})
+		if err != nil {
+			t.Fatalf("restart %d: %v", restart, err)
+		}
+		if restart == 1 && k.Store().ActivityHash() != activity {
+			t.Fatal("activity hash differs from the committed one after restart")
+		}
+		if k.RunQueueLength() != 0 {
+			t.Fatalf("restart %d: replay queued %d items", restart, k.RunQueueLength())
+		}
+		want := float64(3 + restart)
+		if n := callNumber(t, k, "counter", "increment"); n != want {
+			t.Fatalf("restart %d: static counter = %v, want %v", restart, n, want)
+		}
+		if n := callNumber(t, k, "bootstrap", "add", "dyn", 20.0); n != float64(1+20*restart) {
+			t.Fatalf("restart %d: dynamic counter = %v, want %v", restart, n, 1+20*restart)
+		}
+		if err := k.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		k.Close()
+	}
+}
+
+func TestForgedTranscriptStopsRestart(t *testing.T) {
+	dir := t.TempDir()
+	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(t, k, "counter", "increment")
+	id, err := k.FindVat("counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+
+	// The counter's first message (position 1, after startVat) answered 1;
+	// make the transcript claim it answered 7.
+	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Exec(fmt.Sprintf(`UPDATE transcriptItems SET item = CAST(replace(CAST(item AS TEXT), '["#1"]', '["#7"]') AS BLOB)
+		WHERE vatID = '%s' AND position = 1`, id))
+	if err == nil && db.Changes() != 1 {
+		err = fmt.Errorf("forged %d rows", db.Changes())
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = cooper.Open(dir, cooper.Options{})
+	var re *kernel.ReplayError
+	if !errors.As(err, &re) {
+		t.Fatalf("Open after forging = %v, want a ReplayError", err)
+	}
+	if re.Vat != id || re.Name != "counter" || re.Delivery != 1 || re.Kind != kernel.ReplayMismatch || re.Index != 0 {
+		t.Fatalf("ReplayError %+v", re)
+	}
+	if !strings.Contains(re.Want, `"#7"`) || !strings.Contains(re.Got, `"#1"`) {
+		t.Fatalf("diff does not show the forged value: %v", err)
+	}
+	wantPrefix := fmt.Sprintf("anachrophobia in %s (counter) delivery 1: syscall mismatch at index 0: recorded ", id)
+	if !strings.HasPrefix(err.Error(), wantPrefix) {
+		t.Fatalf("error %q does not start with %q", err, wantPrefix)
+	}
+}
+
+// TestCrashChild is the process TestCrashKeepsLastCommit kills: it drives the
+// counter forever, committing every 10 increments and reporting each commit.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv("COOPER_CRASH_DIR")
+	if dir == "" {
+		t.Skip("run by TestCrashKeepsLastCommit")
+	}
+	k, err := cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	for n := 1; ; n++ {
+		if _, err := k.QueueToVatRoot("bootstrap", "bump", []capdata.Value{"dyn"}); err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		if _, err := k.QueueToVatRoot("counter", "increment", nil); err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		if n%10 == 0 {
+			if err := k.Commit(); err != nil {
+				fmt.Println("error", err)
+				os.Exit(1)
+			}
+			fmt.Println("committed", n)
+		}
+	}
+}
+
+func TestCrashKeepsLastCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	dir := t.TempDir()
+	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+		t.Fatal(err)
+	}
+	if n := callNumber(t, k, "bootstrap", "makeCounter", "dyn"); n != 1 {
+		t.Fatalf("makeCounter = %v", n)
+	}
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+
+	for round := 0; round < 2; round++ {
+		committed := crashChild(t, dir, 3+round*2)
+		k, err := cooper.Open(dir, cooper.Options{})
+		if err != nil {
+			t.Fatalf("reopen after SIGKILL: %v", err)
+		}
+		// The child may have committed once more between its last report and
+		// the kill; never a partial block.
+		static := callNumber(t, k, "counter", "increment") - 1
+		if static != float64(committed) && static != float64(committed+10) {
+			t.Fatalf("static counter %v after a crash; last reported commit %d", static, committed)
+		}
+		dyn := callNumber(t, k, "bootstrap", "bump", "dyn") - 1
+		if dyn != static+1 {
+			t.Fatalf("dynamic counter %v, static %v: the block was torn", dyn, static)
+		}
+		// The checks bumped both counters once: they stay one apart.
+		if err := k.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		k.Close()
+	}
+}
+
+// crashChild starts TestCrashChild on dir, waits for `commits` commit
+// reports, kills it with SIGKILL and returns the last reported count
+// (counted from this child's start).
+func crashChild(t *testing.T, dir string, commits int) int {
+	t.Helper()
+	before := counterValue(t, dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "COOPER_CRASH_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	last := 0
+	seen := 0
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "error") {
+			cmd.Process.Kill()
+			t.Fatalf("child: %s", line)
+		}
+		if n, ok := strings.CutPrefix(line, "committed "); ok {
+			last, _ = strconv.Atoi(n)
+			seen++
+			if seen == commits {
+				break
+			}
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if seen < commits {
+		t.Fatalf("child stopped after %d commits", seen)
+	}
+	return before + last
+}
+
+// counterValue reads the static counter's count without changing the kernel.
+func counterValue(t *testing.T, dir string) int {
+	t.Helper()
+	k, err := cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	n := callNumber(t, k, "counter", "get")
+	return int(n)
+}

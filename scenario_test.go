@@ -1,0 +1,236 @@
+package cooper_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/gonative"
+)
+
+// scenarioTarget is the vat the scenarios send to.
+func scenarioTarget(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
+	var release func(any)
+	return gonative.NewFar("target", gonative.Methods{
+		"echo": func(a []any) (any, error) { return a[0], nil },
+		"data": func([]any) (any, error) { return 42.0, nil },
+		"makeThing": func([]any) (any, error) {
+			return gonative.NewFar("thing", gonative.Methods{
+				"hi": func([]any) (any, error) { return "hi from thing", nil },
+			}), nil
+		},
+		"later": func([]any) (any, error) {
+			pr, resolve, _ := p.NewPromise()
+			release = resolve
+			return pr, nil
+		},
+		"release": func(a []any) (any, error) {
+			release(a[0])
+			return capdata.Undefined{}, nil
+		},
+		"fail": func([]any) (any, error) { return nil, errors.New("target failed on purpose") },
+		// watch answers with the promise it is given: its result settles when that does.
+		"watch": func(a []any) (any, error) {
+			return a[0].(*gonative.Promise).Then(func(v any) (any, error) {
+				return fmt.Sprintf("saw %v", v), nil
+			}, nil), nil
+		},
+	})
+}
+
+// scenarioDriver is the bootstrap vat: each method plays one scenario and
+// answers what it observed.
+func scenarioDriver(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
+	var t1, t2, rogue any
+	describe := func(pr *gonative.Promise) *gonative.Promise {
+		return pr.Then(func(v any) (any, error) {
+			return "fulfilled: " + capdata.Format(v), nil
+		}, func(r any) (any, error) {
+			return "rejected: " + capdata.Format(r), nil
+		})
+	}
+	return gonative.NewFar("driver", gonative.Methods{
+		"bootstrap": func(a []any) (any, error) {
+			vats := a[0].(*capdata.Record)
+			t1, _ = vats.Get("target1")
+			t2, _ = vats.Get("target2")
+			rogue, _ = vats.Get("rogue")
+			return "ready", nil
+		},
+		"message": func([]any) (any, error) {
+			return describe(p.E(t1).Send("echo", "hello")), nil
+		},
+		"pipeline": func([]any) (any, error) {
+			// Both sends leave in this crank: hi() goes to the unresolved result of makeThing().
+			thing := p.E(t1).Send("makeThing")
+			return describe(p.E(thing).Send("hi")), nil
+		},
+		"sendToData": func([]any) (any, error) {
+			data := p.E(t1).Send("data")
+			return describe(p.E(data).Send("foo")), nil
+		},
+		"sendToRejected": func([]any) (any, error) {
+			failed := p.E(t1).Send("fail")
+			return describe(p.E(failed).Send("foo")), nil
+		},
+		"subscribers": func([]any) (any, error) {
+			pr, resolve, _ := p.NewPromise()
+			w1 := p.E(t1).Send("watch", pr)
+			w2 := p.E(t2).Send("watch", pr)
+			resolve("the news")
+			return describe(p.All([]*gonative.Promise{w1, w2})), nil
+		},
+		"queued": func([]any) (any, error) {
+			// Messages to a promise the kernel holds queue until it resolves.
+			later := p.E(t1).Send("later")
+			hi := p.E(later).Send("hi")
+			p.E(t1).SendOnly("release", p.E(t1).Send("makeThing"))
+			return describe(hi), nil
+		},
+		"rogue": func([]any) (any, error) {
+			return describe(p.E(rogue).Send("forge")), nil
+		},
+		"rogueAgain": func([]any) (any, error) {
+			return describe(p.E(rogue).Send("forge")), nil
+		},
+		"stillAlive": func([]any) (any, error) {
+			return describe(p.E(t2).Send("echo", "alive")), nil
+		},
+	})
+}
+
+// rogueWorker is a hand-written worker whose vat makes an illegal syscall:
+// a send to an import it was never given.
+type rogueWorker struct{}
+
+func (rogueWorker) Deliver(d vat.Delivery, sys vat.Syscaller) vat.Outcome {
+	if d.Kind == vat.DeliverMessage {
+		r := sys(vat.Syscall{Kind: vat.SysSend, Target: "o-99", Methargs: vat.CapData{Body: `#["steal",[]]`}})
+		if r.Err != "" {
+			return vat.Outcome{Err: "syscall failed: " + r.Err}
+		}
+	}
+	return vat.Outcome{}
+}
+
+func (rogueWorker) Close() error { return nil }
+
+// rogueMaker adds the rogue worker to the normal maker.
+type rogueMaker struct{ *cooper.Maker }
+
+func (m rogueMaker) NewWorker(spec vat.Spec) (vat.Worker, error) {
+	if spec.GoName == "rogue" {
+		return rogueWorker{}, nil
+	}
+	return m.Maker.NewWorker(spec)
+}
+
+func (m rogueMaker) HasGoVat(name string) bool { return name == "rogue" || m.Maker.HasGoVat(name) }
+
+func scenarioKernel(t *testing.T) *kernel.Kernel {
+	t.Helper()
+	maker := rogueMaker{cooper.NewMaker(gonative.Registry{
+		"sc-target": scenarioTarget,
+		"sc-driver": scenarioDriver,
+	})}
+	cfg := &kernel.Config{
+		Bootstrap: "driver",
+		Vats: []kernel.VatConfig{
+			{Name: "driver", BundleName: "sc-driver"},
+			{Name: "target1", BundleName: "sc-target"},
+			{Name: "target2", BundleName: "sc-target"},
+			{Name: "rogue", BundleName: "rogue"},
+		},
+	}
+	k, err := kernel.Create(t.TempDir(), cfg, kernel.Options{Maker: maker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// call queues method to vat's root, runs the kernel dry and returns the result.
+func call(t *testing.T, k *kernel.Kernel, vatName, method string, args ...capdata.Value) (bool, capdata.Value) {
+	t.Helper()
+	kp, err := k.QueueToVatRoot(vatName, method, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+		t.Fatal(err)
+	}
+	rejected, v, err := k.KPResolution(kp)
+	if err != nil {
+		t.Fatalf("%s.%s: %v", vatName, method, err)
+	}
+	if err := k.ReleaseKP(kp); err != nil {
+		t.Fatal(err)
+	}
+	return rejected, v
+}
+
+func TestScenariosGoVats(t *testing.T) {
+	k := scenarioKernel(t)
+	for _, tc := range []struct {
+		method string
+		want   string
+	}{
+		{"message", `fulfilled: "hello"`},
+		{"pipeline", `fulfilled: "hi from thing"`},
+		{"sendToData", `rejected: Error("data is not callable, has no method foo")`},
+		{"sendToRejected", `rejected: Error("target failed on purpose")`},
+		{"subscribers", `fulfilled: ["saw the news","saw the news"]`},
+		{"queued", `fulfilled: "hi from thing"`},
+		{"rogue", `rejected: Error("vat terminated")`},
+		{"rogueAgain", `rejected: Error("vat terminated")`},
+		{"stillAlive", `fulfilled: "alive"`},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			rejected, v := call(t, k, "driver", tc.method)
+			if rejected {
+				t.Fatalf("driver.%s rejected: %s", tc.method, capdata.Format(v))
+			}
+			if got, _ := v.(string); got != tc.want {
+				t.Fatalf("driver.%s = %s, want %s", tc.method, capdata.Format(v), tc.want)
+			}
+		})
+	}
+	// The rogue vat is gone; the others are not.
+	if _, err := k.FindVat("rogue"); err == nil {
+		t.Error("rogue vat still live after an illegal syscall")
+	}
+	for _, name := range []string{"driver", "target1", "target2"} {
+		if _, err := k.FindVat(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestResolvedPromisesAreDeleted(t *testing.T) {
+	k := scenarioKernel(t)
+	for _, m := range []string{"message", "pipeline", "subscribers", "queued", "sendToData", "sendToRejected"} {
+		call(t, k, "driver", m)
+	}
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	boot, _ := k.Store().Get("kernel.bootstrapResult")
+	var live []string
+	for _, key := range k.Store().KeysWithPrefix("kp") {
+		if strings.HasSuffix(key, ".state") && key != boot+".state" {
+			live = append(live, key)
+		}
+	}
+	if len(live) != 0 {
+		t.Fatalf("kernel promises left after every result was released: %v", live)
+	}
+}

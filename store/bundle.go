@@ -1,0 +1,103 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrNoBundle is returned for a bundle ID the store does not hold.
+var ErrNoBundle = errors.New("not in the bundle store")
+
+// PutBundle stores a bundle under its ID in the current crank.
+func (s *Store) PutBundle(id string, data []byte) {
+	c := s.mustCrank("put bundle " + id)
+	c.bundles[id] = slices.Clip(slices.Clone(data))
+	if c.bundles[id] == nil {
+		c.bundles[id] = []byte{}
+	}
+}
+
+// DeleteBundle removes a bundle in the current crank.
+func (s *Store) DeleteBundle(id string) {
+	c := s.mustCrank("delete bundle " + id)
+	c.bundles[id] = nil
+}
+
+// GetBundle returns the bundle stored under id.
+func (s *Store) GetBundle(id string) ([]byte, error) {
+	if s.crank != nil {
+		if data, ok := s.crank.bundles[id]; ok {
+			if data == nil {
+				return nil, ErrNoBundle
+			}
+			return data, nil
+		}
+	}
+	st, err := s.stmt("SELECT bundle FROM bundles WHERE bundleID = ?")
+	if err != nil {
+		return nil, fmt.Errorf("get bundle: %w", err)
+	}
+	defer st.Reset()
+	st.BindText(1, id)
+	if st.Step() {
+		return st.ColumnBlob(0, nil), nil
+	}
+	if err := st.Err(); err != nil {
+		return nil, fmt.Errorf("get bundle: %w", err)
+	}
+	return nil, ErrNoBundle
+}
+
+// HasBundle reports whether the store holds a bundle with this ID.
+func (s *Store) HasBundle(id string) bool {
+	return s.BundleSize(id) >= 0
+}
+
+// BundleSize returns the size in bytes of a stored bundle, or -1.
+func (s *Store) BundleSize(id string) int64 {
+	if s.crank != nil {
+		if data, ok := s.crank.bundles[id]; ok {
+			if data == nil {
+				return -1
+			}
+			return int64(len(data))
+		}
+	}
+	st := s.mustStmt("SELECT length(bundle) FROM bundles WHERE bundleID = ?")
+	defer st.Reset()
+	st.BindText(1, id)
+	if st.Step() {
+		return st.ColumnInt64(0)
+	}
+	if err := st.Err(); err != nil {
+		s.readErr("bundle size", err)
+	}
+	return -1
+}
+
+// BundleIDs returns the IDs of every stored bundle, sorted.
+func (s *Store) BundleIDs() []string {
+	st := s.mustStmt("SELECT bundleID FROM bundles ORDER BY bundleID")
+	var ids []string
+	for st.Step() {
+		ids = append(ids, st.ColumnText(0))
+	}
+	err := st.Err()
+	st.Reset()
+	if err != nil {
+		s.readErr("bundle ids", err)
+	}
+	if s.crank != nil {
+		for id, data := range s.crank.bundles {
+			i, found := slices.BinarySearch(ids, id)
+			switch {
+			case data == nil && found:
+				ids = slices.Delete(ids, i, i+1)
+			case data != nil && !found:
+				ids = slices.Insert(ids, i, id)
+			}
+		}
+	}
+	return ids
+}

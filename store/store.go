@@ -1,0 +1,321 @@
+// Package store holds a kernel's durable state in one SQLite database: a
+// string→string kv with ordered iteration, an append-only transcript per vat
+// and a content-addressed bundle store.
+//
+// Writes happen inside cranks. A crank's changes are buffered in memory and
+// reach SQLite only when the crank ends (EndCrank); an aborted crank leaves
+// nothing behind. The cranks of a block share one SQLite transaction, which
+// Commit makes durable, so a process killed at any moment leaves the database
+// as of the last Commit.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ncruces/go-sqlite3"
+)
+
+// Format identifies a Cooper store; it is kept in the meta table.
+const Format = "cooper-store-v1"
+
+// Errors returned by Create and Open.
+var (
+	ErrNotFound = errors.New("store: no database")
+	ErrExists   = errors.New("store: database already exists")
+	ErrNotStore = errors.New("store: not a Cooper database")
+)
+
+// Options tune the database connection.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "full" (default), "normal" or "off".
+	Synchronous string
+	// CacheEntries bounds the kv read cache; 0 means 100,000 entries.
+	CacheEntries int
+}
+
+// Store is an open kernel database. It is not safe for concurrent use.
+type Store struct {
+	path string
+	db   *sqlite3.Conn
+	opts Options
+	err  error // first I/O error; the store refuses further work
+
+	inTxn  bool // a block transaction is open
+	cache  map[string]cached
+	crank  *crankBuffer
+	hasher crankHasher
+
+	stmts       map[string]*sqlite3.Stmt
+	transcripts map[string]*transcriptHead
+}
+
+type cached struct {
+	value   string
+	present bool
+}
+
+const schemaSQL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kvStore (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS transcriptItems (
+	vatID TEXT NOT NULL,
+	position INTEGER NOT NULL,
+	incarnation INTEGER NOT NULL,
+	item BLOB NOT NULL,
+	hash TEXT NOT NULL,
+	PRIMARY KEY (vatID, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bundles (bundleID TEXT PRIMARY KEY, bundle BLOB NOT NULL) WITHOUT ROWID;
+`
+
+// Create makes a new database at path; it fails with ErrExists if a file is there.
+func Create(path string, opts Options) (*Store, error) {
+	if _, err := os.Stat(path); err == nil {
+		return nil, fmt.Errorf("%s: %w", path, ErrExists)
+	}
+	db, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	s, err := newStore(path, db, opts)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	err = s.db.Exec(schemaSQL)
+	if err == nil {
+		err = s.exec("INSERT INTO meta (key, value) VALUES ('format', ?)", Format)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Open opens an existing database; ErrNotFound if there is none, ErrNotStore
+// if the file is not a Cooper database.
+func Open(path string, opts Options) (*Store, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: %w", path, ErrNotStore)
+	}
+	db, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READWRITE)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s, err := newStore(path, db, opts)
+	if err != nil {
+		db.Close()
+		if isNotADB(err) {
+			return nil, fmt.Errorf("%s: %w", path, ErrNotStore)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	format, err := s.meta("format")
+	if err != nil || format != Format {
+		s.Close()
+		if err != nil && !isNotADB(err) && !strings.Contains(err.Error(), "no such table") {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("%s: %w", path, ErrNotStore)
+	}
+	return s, nil
+}
+
+func isNotADB(err error) bool {
+	return errors.Is(err, sqlite3.NOTADB)
+}
+
+func newStore(path string, db *sqlite3.Conn, opts Options) (*Store, error) {
+	if opts.CacheEntries <= 0 {
+		opts.CacheEntries = 100_000
+	}
+	sync := strings.ToUpper(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL", "OFF":
+	default:
+		return nil, fmt.Errorf("unknown synchronous mode %q (full, normal or off)", opts.Synchronous)
+	}
+	s := &Store{
+		path:        path,
+		db:          db,
+		opts:        opts,
+		cache:       make(map[string]cached),
+		stmts:       make(map[string]*sqlite3.Stmt),
+		transcripts: make(map[string]*transcriptHead),
+	}
+	for _, pragma := range []string{
+		"PRAGMA journal_mode=WAL",
+		"PRAGMA synchronous=" + sync,
+		"PRAGMA busy_timeout=5000",
+		"PRAGMA cache_size=-65536",
+	} {
+		if err := db.Exec(pragma); err != nil {
+			return nil, err
+		}
+	}
+	s.hasher.reset()
+	return s, nil
+}
+
+// Path returns the database file name.
+func (s *Store) Path() string { return s.path }
+
+// Err returns the first I/O error the store met, after which it refuses work.
+func (s *Store) Err() error { return s.err }
+
+// Close discards an uncommitted block and closes the database.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	if s.inTxn {
+		s.db.Exec("ROLLBACK")
+		s.inTxn = false
+	}
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// Commit ends the block: every crank ended since the last Commit becomes
+// durable. It refuses while a crank is open.
+func (s *Store) Commit() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.crank != nil {
+		return errors.New("store: commit inside a crank")
+	}
+	if !s.inTxn {
+		return nil
+	}
+	if err := s.db.Exec("COMMIT"); err != nil {
+		return s.fail(fmt.Errorf("commit: %w", err))
+	}
+	s.inTxn = false
+	if len(s.cache) > s.opts.CacheEntries {
+		clear(s.cache)
+	}
+	return nil
+}
+
+// DBSize returns the size in bytes of the database and its write-ahead log.
+func (s *Store) DBSize() int64 {
+	var n int64
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(s.path + suffix); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// fail records the first I/O error.
+func (s *Store) fail(err error) error {
+	if s.err == nil {
+		s.err = err
+	}
+	return s.err
+}
+
+// begin opens the block transaction if it is not open yet.
+func (s *Store) begin() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.inTxn {
+		return nil
+	}
+	if err := s.db.Exec("BEGIN IMMEDIATE"); err != nil {
+		return s.fail(fmt.Errorf("begin block: %w", err))
+	}
+	s.inTxn = true
+	return nil
+}
+
+// stmt returns a cached prepared statement, reset and with bindings cleared.
+func (s *Store) stmt(sql string) (*sqlite3.Stmt, error) {
+	if st, ok := s.stmts[sql]; ok {
+		st.Reset()
+		st.ClearBindings()
+		return st, nil
+	}
+	st, _, err := s.db.Prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[sql] = st
+	return st, nil
+}
+
+// exec runs a statement with text or blob arguments.
+func (s *Store) exec(sql string, args ...any) error {
+	st, err := s.stmt(sql)
+	if err != nil {
+		return err
+	}
+	if err := bind(st, args); err != nil {
+		return err
+	}
+	err = st.Exec()
+	st.Reset()
+	return err
+}
+
+func bind(st *sqlite3.Stmt, args []any) error {
+	for i, a := range args {
+		var err error
+		switch a := a.(type) {
+		case string:
+			err = st.BindText(i+1, a)
+		case []byte:
+			err = st.BindBlob(i+1, a)
+		case int64:
+			err = st.BindInt64(i+1, a)
+		case int:
+			err = st.BindInt64(i+1, int64(a))
+		case uint64:
+			err = st.BindInt64(i+1, int64(a))
+		default:
+			panic(fmt.Sprintf("store: cannot bind %T", a))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) meta(key string) (string, error) {
+	st, err := s.stmt("SELECT value FROM meta WHERE key = ?")
+	if err != nil {
+		return "", err
+	}
+	defer st.Reset()
+	st.BindText(1, key)
+	if st.Step() {
+		return st.ColumnText(0), nil
+	}
+	if err := st.Err(); err != nil {
+		return "", err
+	}
+	return "", fmt.Errorf("no meta key %q", key)
+}
+
+// readErr stops the crank with an I/O error met while reading.
+func (s *Store) readErr(what string, err error) {
+	panic(s.fail(fmt.Errorf("store: %s: %w", what, err)))
+}

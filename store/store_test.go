@@ -1,0 +1,297 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func newTestStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kernel.sqlite")
+	s, err := Create(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func crank(t *testing.T, s *Store, body func()) (string, string) {
+	t.Helper()
+	s.BeginCrank()
+	body()
+	ch, ah, err := s.EndCrank()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch, ah
+}
+
+// TestCrankHashGolden checks SwingSet's encoding: a crank that only sets
+// one=1 hashes "add\none\n1\n". (SwingSet's own test expects 136550ff…
+// because its kernel also writes kernelStats in that crank.)
+func TestCrankHashGolden(t *testing.T) {
+	s, _ := newTestStore(t)
+	ch, ah := crank(t, s, func() { s.Set("one", "1") })
+	if want := "29dedad4ccd119b6f7d80109590cc357c69eb4f03210cdbc9b1c982cd228fd8b"; ch != want {
+		t.Fatalf("crank hash %s, want %s", ch, want)
+	}
+	if want := NextActivityHash("", ch); ah != want || s.ActivityHash() != want {
+		t.Fatalf("activity hash %s / %s, want %s", ah, s.ActivityHash(), want)
+	}
+	// local.* keys and aborted cranks do not reach the hash.
+	s.BeginCrank()
+	s.Set("two", "2")
+	s.AbortCrank()
+	ch2, _ := crank(t, s, func() { s.Set("local.x", "y"); s.Set("one", "1") })
+	if ch2 != ch {
+		t.Fatalf("local key or aborted crank changed the hash: %s", ch2)
+	}
+	ch3, _ := crank(t, s, func() { s.Delete("one") })
+	if ch3 == ch {
+		t.Fatal("delete did not change the hash")
+	}
+}
+
+func TestHostKeysRefused(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.BeginCrank()
+	defer s.AbortCrank()
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Set(host.x) did not panic")
+		}
+	}()
+	s.Set("host.x", "1")
+}
+
+func TestWriteOutsideCrankPanics(t *testing.T) {
+	s, _ := newTestStore(t)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Set outside a crank did not panic")
+		}
+	}()
+	s.Set("a", "1")
+}
+
+func TestKVOrderedIterationAcrossLayers(t *testing.T) {
+	s, _ := newTestStore(t)
+	crank(t, s, func() {
+		for _, k := range []string{"v1.c.o+1", "v1.c.o+2", "v2.c.o+1", "v1.o.nextID", "w"} {
+			s.Set(k, "x")
+		}
+	})
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	crank(t, s, func() { s.Set("v1.c.o+0", "y") }) // in the block, not committed
+	s.BeginCrank()
+	defer s.AbortCrank()
+	s.Delete("v1.c.o+2")
+	s.Set("v1.c.o+3", "z")
+	got := s.KeysWithPrefix("v1.c.")
+	want := []string{"v1.c.o+0", "v1.c.o+1", "v1.c.o+3"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("KeysWithPrefix = %v, want %v", got, want)
+	}
+	var walk []string
+	for k, ok := s.GetNextKey(""); ok; k, ok = s.GetNextKey(k) {
+		walk = append(walk, k)
+	}
+	want = []string{ActivityHashKey, "v1.c.o+0", "v1.c.o+1", "v1.c.o+3", "v1.o.nextID", "v2.c.o+1", "w"}
+	if !slices.Equal(walk, want) {
+		t.Fatalf("GetNextKey walk = %v, want %v", walk, want)
+	}
+	if v, ok := s.Get("v1.c.o+2"); ok {
+		t.Fatalf("deleted key still reads %q", v)
+	}
+	if !s.Has("v1.c.o+3") || !s.Has("w") {
+		t.Fatal("Has misses crank or committed keys")
+	}
+	if len(s.KeysWithPrefix("")) != 7 {
+		t.Fatalf("KeysWithPrefix(\"\") = %v", s.KeysWithPrefix(""))
+	}
+}
+
+func TestUncommittedBlockLostOnClose(t *testing.T) {
+	s, path := newTestStore(t)
+	crank(t, s, func() { s.Set("a", "1") })
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	crank(t, s, func() { s.Set("a", "2"); s.Set("b", "2") })
+	s.AppendTranscriptInCrank(t)
+	s.Close()
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, _ := s2.Get("a"); v != "1" {
+		t.Fatalf("a = %q after reopen, want the committed 1", v)
+	}
+	if s2.Has("b") {
+		t.Fatal("uncommitted b survived")
+	}
+	if n := s2.TranscriptLength("v1"); n != 0 {
+		t.Fatalf("uncommitted transcript survived: %d items", n)
+	}
+}
+
+// AppendTranscriptInCrank appends one item in a crank of its own.
+func (s *Store) AppendTranscriptInCrank(t *testing.T) {
+	s.BeginCrank()
+	s.AppendTranscript("v1", 0, []byte("x"))
+	if _, _, err := s.EndCrank(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTranscriptChain(t *testing.T) {
+	s, path := newTestStore(t)
+	items := [][]byte{[]byte(`{"d":1}`), []byte(`{"d":2}`), []byte(`{"d":3}`)}
+	crank(t, s, func() {
+		for i, it := range items[:2] {
+			if pos := s.AppendTranscript("v1", 0, it); pos != uint64(i) {
+				t.Fatalf("pos %d, want %d", pos, i)
+			}
+		}
+	})
+	s.BeginCrank()
+	s.AppendTranscript("v1", 0, []byte("aborted"))
+	s.AbortCrank()
+	crank(t, s, func() { s.AppendTranscript("v1", 1, items[2]) })
+	want := InitialTranscriptHash
+	for _, it := range items {
+		want = NextTranscriptHash(want, it)
+	}
+	if got := s.TranscriptHash("v1"); got != want {
+		t.Fatalf("hash %s, want %s", got, want)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.TranscriptLength("v1") != 3 || s.TranscriptHash("v1") != want {
+		t.Fatalf("after reopen: length %d hash %s", s.TranscriptLength("v1"), s.TranscriptHash("v1"))
+	}
+	var got []string
+	err = s.ReadTranscript("v1", 1, func(e TranscriptEntry) error {
+		got = append(got, string(e.Item))
+		return nil
+	})
+	if err != nil || !slices.Equal(got, []string{`{"d":2}`, `{"d":3}`}) {
+		t.Fatalf("ReadTranscript from 1 = %v, %v", got, err)
+	}
+	stop := errors.New("stop")
+	if err := s.ReadTranscript("v1", 0, func(TranscriptEntry) error { return stop }); err != stop {
+		t.Fatalf("ReadTranscript did not pass fn's error: %v", err)
+	}
+	crank(t, s, func() { s.DeleteTranscript("v1") })
+	if s.TranscriptLength("v1") != 0 || len(s.TranscriptVats()) != 0 {
+		t.Fatal("transcript not deleted")
+	}
+}
+
+func TestBundles(t *testing.T) {
+	s, _ := newTestStore(t)
+	crank(t, s, func() {
+		s.PutBundle("b1-bb", []byte("bundle b"))
+		s.PutBundle("b1-aa", []byte("bundle a"))
+	})
+	if !s.HasBundle("b1-aa") || s.BundleSize("b1-bb") != 8 || s.HasBundle("b1-cc") {
+		t.Fatal("bundle presence wrong")
+	}
+	if got, err := s.GetBundle("b1-aa"); err != nil || string(got) != "bundle a" {
+		t.Fatalf("GetBundle = %q, %v", got, err)
+	}
+	if _, err := s.GetBundle("b1-cc"); !errors.Is(err, ErrNoBundle) {
+		t.Fatalf("missing bundle: %v", err)
+	}
+	s.BeginCrank()
+	s.DeleteBundle("b1-aa")
+	if ids := s.BundleIDs(); !slices.Equal(ids, []string{"b1-bb"}) {
+		t.Fatalf("BundleIDs in crank = %v", ids)
+	}
+	s.AbortCrank()
+	if ids := s.BundleIDs(); !slices.Equal(ids, []string{"b1-aa", "b1-bb"}) {
+		t.Fatalf("BundleIDs = %v", ids)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(filepath.Join(dir, "missing.sqlite"), Options{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.sqlite")); err == nil {
+		t.Fatal("Open created a file")
+	}
+	junk := filepath.Join(dir, "junk")
+	os.WriteFile(junk, []byte("this is not a database, just some text that is long enough to look like a header"), 0o644)
+	if _, err := Open(junk, Options{}); !errors.Is(err, ErrNotStore) {
+		t.Fatalf("junk: %v", err)
+	}
+	s, path := newTestStore(t)
+	s.Close()
+	if _, err := Create(path, Options{}); !errors.Is(err, ErrExists) {
+		t.Fatalf("create twice: %v", err)
+	}
+	if _, err := Create(filepath.Join(dir, "x"), Options{Synchronous: "sometimes"}); err == nil {
+		t.Fatal("bad synchronous accepted")
+	}
+}
+
+func TestHostKeys(t *testing.T) {
+	s, _ := newTestStore(t)
+	if err := s.HostSet("host.height", "7"); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := s.HostGet("host.height"); !ok || v != "7" {
+		t.Fatalf("HostGet = %q %v", v, ok)
+	}
+	if err := s.HostSet("kernel.x", "1"); err == nil {
+		t.Fatal("HostSet accepted a kernel key")
+	}
+	_, ah := crank(t, s, func() {})
+	if ah != NextActivityHash("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") {
+		t.Fatal("host key reached the crank hash")
+	}
+}
+
+func BenchmarkCrankCommit(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "kernel.sqlite")
+	s, err := Create(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	item := []byte(`{"d":["message","o+0",{"methargs":{"body":"#[\"ping\",[1]]","slots":[]},"result":"p-1"}],"s":[],"o":{"c":120}}`)
+	b.ResetTimer()
+	for i := range b.N {
+		s.BeginCrank()
+		s.Set("runQueue", `[1,2]`)
+		s.Set("kp1.state", "fulfilled")
+		s.Set("kp1.data.body", "#1")
+		s.Delete("kp0.state")
+		s.AppendTranscript("v1", 0, item)
+		if _, _, err := s.EndCrank(); err != nil {
+			b.Fatal(err)
+		}
+		if i%1000 == 999 {
+			if err := s.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	s.Commit()
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+)
+
+// InitialTranscriptHash starts every vat's transcript hash chain.
+var InitialTranscriptHash = func() string {
+	sum := sha256.Sum256([]byte("start of transcript span"))
+	return hex.EncodeToString(sum[:])
+}()
+
+// NextTranscriptHash chains one transcript item onto the previous hash.
+func NextTranscriptHash(prev string, item []byte) string {
+	itemSum := sha256.Sum256(item)
+	sum := sha256.Sum256([]byte(prev + hex.EncodeToString(itemSum[:])))
+	return hex.EncodeToString(sum[:])
+}
+
+// TranscriptEntry is one stored transcript item.
+type TranscriptEntry struct {
+	Pos         uint64
+	Incarnation int
+	Item        []byte
+	Hash        string // chain hash up to and including this item
+}
+
+// transcriptHead is the length and last hash of a vat's transcript.
+type transcriptHead struct {
+	length uint64
+	hash   string
+}
+
+func (s *Store) head(vat string) transcriptHead {
+	if s.crank != nil {
+		if h, ok := s.crank.heads[vat]; ok {
+			return h
+		}
+	}
+	if h, ok := s.transcripts[vat]; ok {
+		return *h
+	}
+	h := transcriptHead{hash: InitialTranscriptHash}
+	st := s.mustStmt("SELECT position, hash FROM transcriptItems WHERE vatID = ? ORDER BY position DESC LIMIT 1")
+	defer st.Reset()
+	st.BindText(1, vat)
+	if st.Step() {
+		h = transcriptHead{length: uint64(st.ColumnInt64(0)) + 1, hash: st.ColumnText(1)}
+	} else if err := st.Err(); err != nil {
+		s.readErr("transcript head "+vat, err)
+	}
+	s.transcripts[vat] = &h
+	return h
+}
+
+// AppendTranscript adds an item to vat's transcript in the current crank and
+// returns its position.
+func (s *Store) AppendTranscript(vat string, incarnation int, item []byte) uint64 {
+	c := s.mustCrank("append transcript " + vat)
+	h := s.head(vat)
+	pos := h.length
+	next := transcriptHead{length: pos + 1, hash: NextTranscriptHash(h.hash, item)}
+	c.transcripts = append(c.transcripts, transcriptItem{vat: vat, pos: pos, incarnation: incarnation, item: slices.Clone(item), hash: next.hash})
+	c.heads[vat] = next
+	return pos
+}
+
+// TranscriptLength returns how many items vat's transcript holds.
+func (s *Store) TranscriptLength(vat string) uint64 { return s.head(vat).length }
+
+// TranscriptHash returns the chain hash of vat's whole transcript.
+func (s *Store) TranscriptHash(vat string) string { return s.head(vat).hash }
+
+// DeleteTranscript removes vat's transcript in the current crank.
+func (s *Store) DeleteTranscript(vat string) {
+	c := s.mustCrank("delete transcript " + vat)
+	kept := c.transcripts[:0]
+	for _, t := range c.transcripts {
+		if t.vat != vat {
+			kept = append(kept, t)
+		}
+	}
+	c.transcripts = kept
+	c.deletedTranscripts = append(c.deletedTranscripts, vat)
+	c.heads[vat] = transcriptHead{hash: InitialTranscriptHash}
+}
+
+// ReadTranscript calls fn for each item of vat's transcript from position
+// from on, in order, stopping at the first error fn returns.
+func (s *Store) ReadTranscript(vat string, from uint64, fn func(TranscriptEntry) error) error {
+	// Read positions in pages so fn may use the store between items.
+	for {
+		page, err := s.readTranscriptPage(vat, from, 256)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(page) < 256 {
+			break
+		}
+		from = page[len(page)-1].Pos + 1
+	}
+	if s.crank != nil {
+		for _, t := range s.crank.transcripts {
+			if t.vat == vat && t.pos >= from {
+				if err := fn(TranscriptEntry{Pos: t.pos, Incarnation: t.incarnation, Item: t.item, Hash: t.hash}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) readTranscriptPage(vat string, from uint64, limit int) ([]TranscriptEntry, error) {
+	if s.crank != nil && slices.Contains(s.crank.deletedTranscripts, vat) {
+		return nil, nil
+	}
+	st, err := s.stmt("SELECT position, incarnation, item, hash FROM transcriptItems WHERE vatID = ? AND position >= ? ORDER BY position LIMIT ?")
+	if err != nil {
+		return nil, fmt.Errorf("read transcript %s: %w", vat, err)
+	}
+	defer st.Reset()
+	st.BindText(1, vat)
+	st.BindInt64(2, int64(from))
+	st.BindInt64(3, int64(limit))
+	var out []TranscriptEntry
+	for st.Step() {
+		out = append(out, TranscriptEntry{
+			Pos:         uint64(st.ColumnInt64(0)),
+			Incarnation: st.ColumnInt(1),
+			Item:        st.ColumnBlob(2, nil),
+			Hash:        st.ColumnText(3),
+		})
+	}
+	if err := st.Err(); err != nil {
+		return nil, fmt.Errorf("read transcript %s: %w", vat, err)
+	}
+	return out, nil
+}
+
+// TranscriptVats returns every vat that has transcript items, sorted.
+func (s *Store) TranscriptVats() []string {
+	st := s.mustStmt("SELECT DISTINCT vatID FROM transcriptItems ORDER BY vatID")
+	defer st.Reset()
+	var out []string
+	for st.Step() {
+		out = append(out, st.ColumnText(0))
+	}
+	if err := st.Err(); err != nil {
+		s.readErr("transcript vats", err)
+	}
+	return out
+}

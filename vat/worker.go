@@ -1,0 +1,51 @@
+package vat
+
+// Worker runs one vat's code. The kernel calls it from one goroutine only.
+type Worker interface {
+	// Deliver runs d to completion: the vat's code and every reaction it
+	// triggers inside the vat. The worker calls sys for each syscall, in
+	// order, and must stop running vat code as soon as a result carries Err.
+	Deliver(d Delivery, sys Syscaller) Outcome
+	// Close stops the worker and frees what it holds.
+	Close() error
+}
+
+// MeteringVersioner is implemented by workers whose computron counts depend
+// on an engine version; the version is stored with the vat so that a replay
+// under different metering is refused instead of diverging.
+type MeteringVersioner interface {
+	MeteringVersion() string
+}
+
+// ManagerType names a kind of worker.
+type ManagerType string
+
+// The kinds of worker.
+const (
+	ManagerGo ManagerType = "go" // Go vats compiled into the binary, created by name
+	ManagerJS ManagerType = "js" // JavaScript vats from bundles, on goja
+)
+
+// Spec is everything a worker needs to start a vat.
+type Spec struct {
+	ID   ID
+	Name string
+	Type ManagerType
+	// Bundle is the vat's JS bundle (ManagerJS).
+	Bundle []byte
+	// GoName is the registered name of a Go vat (ManagerGo).
+	GoName string
+	// DeliveryLimit is the computron budget of one delivery; 0 means unlimited.
+	DeliveryLimit uint64
+	// Console receives the vat's console and testLog output, one line per call.
+	Console func(level, line string)
+}
+
+// Maker creates workers: the host's table of worker kinds and Go vats.
+type Maker interface {
+	// NewWorker starts a worker for spec. Starting does not run vat code;
+	// that happens in the startVat delivery.
+	NewWorker(spec Spec) (Worker, error)
+	// HasGoVat reports whether a Go vat of that name is compiled in.
+	HasGoVat(name string) bool
+}
