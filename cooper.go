@@ -122,3 +122,10 @@ func Create(dir string, cfg *kernel.Config, opts Options) (*kernel.Kernel, error
 func Open(dir string, opts Options) (*kernel.Kernel, error) {
 	return kernel.Open(dir, opts.kernelOptions())
 }
+
+// Verify replays the transcripts of the kernel in dir in scratch workers
+// (every live vat, or those given) and reports, per vat, whether the replay
+// matched; it never writes to the database.
+func Verify(dir string, opts Options, vats []vat.ID, report func(kernel.VerifyResult)) (bool, error) {
+	return kernel.Verify(dir, opts.kernelOptions(), vats, report)
+}

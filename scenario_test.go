@@ -213,6 +213,9 @@ func TestScenariosGoVats(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	if bad := kernel.AuditRefCounts(k.State()); len(bad) > 0 {
+		t.Fatalf("reference counts drifted: %+v", bad)
+	}
 }
 
 func TestResolvedPromisesAreDeleted(t *testing.T) {
@@ -232,5 +235,26 @@ func TestResolvedPromisesAreDeleted(t *testing.T) {
 	}
 	if len(live) != 0 {
 		t.Fatalf("kernel promises left after every result was released: %v", live)
+	}
+}
+
+func TestActivityHashDeterministic(t *testing.T) {
+	run := func(greeting string) string {
+		k := scenarioKernel(t)
+		for _, m := range []string{"message", "pipeline", "subscribers", "rogue"} {
+			call(t, k, "driver", m)
+		}
+		call(t, k, "target1", "echo", greeting)
+		if err := k.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return k.Store().ActivityHash()
+	}
+	a, b, c := run("hello"), run("hello"), run("hullo")
+	if a != b {
+		t.Fatalf("identical runs gave activity hashes %s and %s", a, b)
+	}
+	if a == c {
+		t.Fatal("a different input gave the same activity hash")
 	}
 }

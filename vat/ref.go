@@ -128,3 +128,14 @@ func isNum(s string) bool {
 	}
 	return true
 }
+
+// ParseID checks that s names a vat ("v" and a number) and returns it.
+func ParseID(s string) (ID, error) {
+	if len(s) < 2 || s[0] != 'v' {
+		return "", fmt.Errorf("%q is not a vat ID (v1, v2, ...)", s)
+	}
+	if _, err := strconv.ParseUint(s[1:], 10, 64); err != nil || (len(s) > 2 && s[1] == '0') {
+		return "", fmt.Errorf("%q is not a vat ID (v1, v2, ...)", s)
+	}
+	return ID(s), nil
+}

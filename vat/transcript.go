@@ -506,3 +506,8 @@ func decodeOutcome(data []byte) (Outcome, error) {
 	}
 	return o, a.err
 }
+
+// AppendSyscallResult appends the JSON form of the result r of a syscall of kind.
+func AppendSyscallResult(b []byte, kind SyscallKind, r SyscallResult) []byte {
+	return appendResult(b, kind, r)
+}

@@ -30,6 +30,7 @@ stderr and the exit code is 1.`,
 		},
 	}
 	cmd.Flags().IntVar(&commitEvery, "commit-every", 1000, "commit a block every N cranks")
+	addEventLogFlag(cmd)
 	return cmd
 }
 
@@ -53,7 +54,8 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		}
 		args[i] = v
 	}
-	k, err := openKernel(dir, stdout)
+	defer closeEventLog(ctx)
+	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func newInitCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "init BASEDIR CONFIG.json",
 		Short: "Create a kernel in BASEDIR from a SwingSet-style config",
 		Long: `Create a kernel in BASEDIR from a SwingSet-style config file. Every sourceSpec
@@ -24,6 +24,8 @@ error in the config or the vats' code nothing is written.`,
 			return runInit(cmd.Context(), args[0], args[1], cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	addEventLogFlag(cmd)
+	return cmd
 }
 
 func runInit(ctx context.Context, dir, configPath string, stdout, stderr io.Writer) error {
@@ -34,7 +36,8 @@ func runInit(ctx context.Context, dir, configPath string, stdout, stderr io.Writ
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stderr, "cooper: warning:", w)
 	}
-	k, err := cooper.Init(dir, cfg, cooperOptions(stdout))
+	defer closeEventLog(ctx)
+	k, err := cooper.Init(dir, cfg, cooperOptions(ctx, stdout))
 	if err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}

@@ -53,6 +53,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newCallCmd(),
 		newDumpCmd(),
 		newDemoCmd(),
+		newBundleCmd(),
+		newReplayCmd(),
 	)
 	return root
 }

@@ -26,11 +26,13 @@ process loses at most the uncommitted block.`,
 		},
 	}
 	cmd.Flags().IntVar(&commitEvery, "commit-every", 1000, "commit a block every N cranks")
+	addEventLogFlag(cmd)
 	return cmd
 }
 
 func runRun(ctx context.Context, dir string, commitEvery int, stdout, stderr io.Writer) error {
-	k, err := openKernel(dir, stdout)
+	defer closeEventLog(ctx)
+	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err
 	}
@@ -44,8 +46,8 @@ func runRun(ctx context.Context, dir string, commitEvery int, stdout, stderr io.
 }
 
 // openKernel restores the kernel in dir.
-func openKernel(dir string, stdout io.Writer) (*kernel.Kernel, error) {
-	k, err := cooper.Open(dir, cooperOptions(stdout))
+func openKernel(ctx context.Context, dir string, stdout io.Writer) (*kernel.Kernel, error) {
+	k, err := cooper.Open(dir, cooperOptions(ctx, stdout))
 	if err != nil {
 		return nil, err
 	}

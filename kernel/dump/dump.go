@@ -64,3 +64,60 @@ func (d *Dump) KV() map[string]string {
 	}
 	return m
 }
+
+// State returns typed access to the kernel tables.
+func (d *Dump) State() *state.State { return state.New(d.st) }
+
+// Sections lists the schema sections in display order.
+var Sections = []string{"kernel", "vats", "devices", "objects", "promises", "runQueue", "meters", "bundles", "local", "host", "unknown"}
+
+// Stat counts the keys of one section and their sizes.
+type Stat struct {
+	Section    string
+	Keys       int
+	KeyBytes   int
+	ValueBytes int
+}
+
+// Stats counts keys and bytes per section, in Sections order, then the
+// bundle store and transcripts as sections of their own.
+func (d *Dump) Stats() []Stat {
+	by := map[string]*Stat{}
+	for _, e := range d.Entries() {
+		s := by[e.Section]
+		if s == nil {
+			s = &Stat{Section: e.Section}
+			by[e.Section] = s
+		}
+		s.Keys++
+		s.KeyBytes += len(e.Key)
+		s.ValueBytes += len(e.Value)
+	}
+	var out []Stat
+	for _, name := range Sections {
+		if s := by[name]; s != nil {
+			out = append(out, *s)
+		}
+	}
+	b := Stat{Section: "bundle store"}
+	for _, id := range d.st.BundleIDs() {
+		b.Keys++
+		b.KeyBytes += len(id)
+		b.ValueBytes += int(d.st.BundleSize(id))
+	}
+	t := Stat{Section: "transcripts"}
+	for _, v := range d.st.TranscriptVats() {
+		n := int(d.st.TranscriptLength(v))
+		t.Keys += n
+		_ = d.st.ReadTranscript(v, 0, func(e store.TranscriptEntry) error {
+			t.ValueBytes += len(e.Item)
+			return nil
+		})
+	}
+	return append(out, b, t)
+}
+
+// RefCounts audits the stored reference counts against the kernel tables.
+func (d *Dump) RefCounts() []kernel.RefCountMismatch {
+	return kernel.AuditRefCounts(d.State())
+}

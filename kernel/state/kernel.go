@@ -1,8 +1,10 @@
 package state
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -384,4 +386,21 @@ func (s *State) NamedBundle(name string) (string, bool) { return s.kv.Get("named
 func MarshalCapData(cd CapData) string {
 	b, _ := json.Marshal(cd)
 	return string(b)
+}
+
+// CountedRefs returns every kernel object and promise that has a reference
+// count, in kref order (objects, then promises).
+func (s *State) CountedRefs() []vat.KRef {
+	var out []vat.KRef
+	for _, prefix := range []string{"ko", "kp"} {
+		var refs []vat.KRef
+		for _, k := range s.kv.KeysWithPrefix(prefix) {
+			if r, ok := strings.CutSuffix(k, ".refCount"); ok {
+				refs = append(refs, vat.KRef(r))
+			}
+		}
+		slices.SortFunc(refs, func(a, b vat.KRef) int { return cmp.Compare(a.Num(), b.Num()) })
+		out = append(out, refs...)
+	}
+	return out
 }

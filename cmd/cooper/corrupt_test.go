@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/cooper-kernel/cooper/kernel"
+)
+
+// corruptKV overwrites one kv value behind the kernel's back.
+func corruptKV(t *testing.T, dir, key, value string) {
+	t.Helper()
+	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(fmt.Sprintf("UPDATE kvStore SET value = '%s' WHERE key = '%s'", value, key)); err != nil {
+		t.Fatal(err)
+	}
+	if db.Changes() != 1 {
+		t.Fatalf("no key %s", key)
+	}
+}

@@ -1,0 +1,81 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/cooper-kernel/cooper/store"
+	"github.com/cooper-kernel/cooper/vat"
+)
+
+// VerifyResult is what replaying one vat's transcript found.
+type VerifyResult struct {
+	Vat        vat.ID
+	Name       string
+	Deliveries uint64 // replayed before the end or the divergence
+	Elapsed    time.Duration
+	// Err is the first divergence (a *ReplayError) or why the vat could not be rebuilt.
+	Err error
+}
+
+// Verify rebuilds vats of the kernel in dir in scratch workers and replays
+// their whole transcripts, comparing every syscall, every result handed back
+// and every delivery outcome. It selects the given vats, or every live vat
+// when none is given, and never writes to the database. ok is false if any
+// vat diverged or could not be rebuilt.
+func Verify(dir string, opts Options, vats []vat.ID, report func(VerifyResult)) (ok bool, err error) {
+	if opts.Maker == nil {
+		return false, errors.New("kernel: Options.Maker is required")
+	}
+	st, err := store.Open(filepath.Join(dir, DBName), opts.Store)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotStore) {
+		return false, fmt.Errorf("%s: %w", dir, ErrNotKernel)
+	}
+	if err != nil {
+		return false, err
+	}
+	defer st.Close()
+	opts.Console = nil
+	k := newKernel(dir, st, opts)
+	defer k.closeWorkers()
+	defer k.recoverCorrupt(&err)
+	if err := k.state.CheckVersion(); err != nil {
+		return false, err
+	}
+	live := k.state.LiveVats()
+	if len(vats) == 0 {
+		vats = live
+	}
+	for _, id := range vats {
+		found := false
+		for _, l := range live {
+			found = found || l == id
+		}
+		if !found {
+			return false, fmt.Errorf("%s is not a live vat of %s", id, dir)
+		}
+	}
+	ok = true
+	for _, id := range vats {
+		start := time.Now()
+		err := k.restoreVat(id)
+		r := VerifyResult{Vat: id, Name: k.VatName(id), Elapsed: time.Since(start), Err: err}
+		var re *ReplayError
+		if errors.As(err, &re) {
+			r.Deliveries = re.Delivery
+		} else {
+			r.Deliveries = st.TranscriptLength(string(id))
+		}
+		if err != nil {
+			ok = false
+		}
+		if h := k.vats[id]; h != nil {
+			h.worker.Close()
+			delete(k.vats, id)
+		}
+		report(r)
+	}
+	return ok, nil
+}
