@@ -21,6 +21,7 @@ import (
 	"github.com/cooper-kernel/cooper/vats/examples"
 	"github.com/cooper-kernel/cooper/vats/vatadmin"
 	"github.com/cooper-kernel/cooper/worker/gonative"
+	"github.com/cooper-kernel/cooper/worker/js"
 )
 
 // Options configure a kernel opened through this package.
@@ -55,13 +56,15 @@ func BuiltinGoVats() gonative.Registry {
 // Maker creates the workers of every kind this binary knows.
 type Maker struct {
 	GoVats gonative.Registry
+	// Programs caches compiled JS bundles, shared by every vat of the process.
+	Programs *js.Programs
 }
 
 // NewMaker returns a Maker with the built-in Go vats plus extra.
 func NewMaker(extra gonative.Registry) *Maker {
 	reg := BuiltinGoVats()
 	maps.Copy(reg, extra)
-	return &Maker{GoVats: reg}
+	return &Maker{GoVats: reg, Programs: js.NewPrograms()}
 }
 
 // NewWorker starts a worker for spec.
@@ -74,7 +77,11 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 		}
 		return gonative.New(spec, ctor), nil
 	case vat.ManagerJS:
-		return nil, fmt.Errorf("no js")
+		w, err := js.New(spec, m.Programs)
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
 	}
 	return nil, fmt.Errorf("vat %s: manager type %q is not available", spec.ID, spec.Type)
 }

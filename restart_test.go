@@ -154,6 +154,9 @@ func TestCrashChild(t *testing.T) {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
+	if os.Getenv("COOPER_CRASH_MODE") == "dynamic" {
+		crashChildDynamic(k)
+	}
 	for n := 1; ; n++ {
 		if _, err := k.QueueToVatRoot("bootstrap", "bump", []capdata.Value{"dyn"}); err != nil {
 			fmt.Println("error", err)
@@ -271,4 +274,90 @@ func counterValue(t *testing.T, dir string) int {
 	defer k.Close()
 	n := callNumber(t, k, "counter", "get")
 	return int(n)
+}
+
+// crashChildDynamic creates a dynamic vat per step and drives the previous
+// one, committing every 5 steps, until it is killed.
+func crashChildDynamic(k *kernel.Kernel) {
+	fail := func(err error) {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	for n := 1; ; n++ {
+		if _, err := k.QueueToVatRoot("bootstrap", "byCap", []capdata.Value{fmt.Sprintf("d%d", n)}); err != nil {
+			fail(err)
+		}
+		if n > 1 {
+			if _, err := k.QueueToVatRoot("bootstrap", "bump", []capdata.Value{fmt.Sprintf("d%d", n-1)}); err != nil {
+				fail(err)
+			}
+		}
+		if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+			fail(err)
+		}
+		if n%5 == 0 {
+			if err := k.Commit(); err != nil {
+				fail(err)
+			}
+			fmt.Println("committed", n)
+		}
+	}
+}
+
+func TestCrashWhileCreatingDynamicVats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	k, dir := dynKernel(t, cooper.Options{})
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "COOPER_CRASH_DIR="+dir, "COOPER_CRASH_MODE=dynamic")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	last, seen := 0, 0
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && seen < 4 {
+		line := sc.Text()
+		if strings.HasPrefix(line, "error") {
+			cmd.Process.Kill()
+			t.Fatalf("child: %s", line)
+		}
+		if n, ok := strings.CutPrefix(line, "committed "); ok {
+			last, _ = strconv.Atoi(n)
+			seen++
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	k, err = cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	ids, _ := k.Store().Get("vat.dynamicIDs")
+	n := strings.Count(ids, "v")
+	if n != last && n != last+5 {
+		t.Fatalf("%d dynamic vats after the crash; last reported commit had %d", n, last)
+	}
+	// Every committed vat answers, and the first was bumped once per later step.
+	if got := callString(t, k, "bootstrap", "bump", "d1"); got != "fulfilled: 3" {
+		t.Fatalf("d1 after the crash: %s", got)
+	}
+	k.Close()
+	ok, err := cooper.Verify(dir, cooper.Options{}, nil, func(r kernel.VerifyResult) {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Vat, r.Err)
+		}
+	})
+	if err != nil || !ok {
+		t.Fatalf("replay after the crash: %v", err)
+	}
 }

@@ -74,9 +74,10 @@ func Create(dir string, cfg *Config, opts Options) (k *Kernel, err error) {
 		return nil, err
 	}
 	k = newKernel(dir, st, opts)
+	made := k
 	defer func() {
 		if err != nil {
-			k.Close()
+			made.Close()
 			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 				os.Remove(path + suffix)
 			}

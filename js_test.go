@@ -1,0 +1,263 @@
+package cooper_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
+)
+
+const jsScenarioConfig = `{
+  "bootstrap": "driver",
+  "vats": {
+    "driver": { "sourceSpec": "driver.js" },
+    "target1": { "sourceSpec": "target.js" },
+    "target2": { "sourceSpec": "target.js" },
+    "sandbox": { "sourceSpec": "sandbox.js" },
+    "runaway": { "sourceSpec": "runaway.js", "creationOptions": { "deliveryComputronLimit": 1000000 } }
+  }
+}`
+
+// jsKernel creates a kernel from config JSON whose sources are in testdata/js.
+func jsKernel(t *testing.T, dir, config string, opts cooper.Options) *kernel.Kernel {
+	t.Helper()
+	cfg, err := cooper.ParseConfig([]byte(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dir = filepath.Join("testdata", "js")
+	k, err := cooper.Init(dir, cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func callString(t *testing.T, k *kernel.Kernel, vatName, method string, args ...capdata.Value) string {
+	t.Helper()
+	rejected, v := call(t, k, vatName, method, args...)
+	if rejected {
+		t.Fatalf("%s.%s rejected: %s", vatName, method, capdata.Format(v))
+	}
+	s, ok := v.(string)
+	if !ok {
+		t.Fatalf("%s.%s = %s, not a string", vatName, method, capdata.Format(v))
+	}
+	return s
+}
+
+func TestScenariosJSVats(t *testing.T) {
+	var console []string
+	k := jsKernel(t, t.TempDir(), jsScenarioConfig, cooper.Options{Console: func(vatName, level, line string) {
+		console = append(console, vatName+": "+line)
+	}})
+	defer k.Close()
+	if len(console) != 1 || console[0] != "driver: driver ready" {
+		t.Errorf("console = %q", console)
+	}
+	for _, tc := range []struct{ method, want string }{
+		{"message", `fulfilled: "hello"`},
+		{"pipeline", `fulfilled: "hi from thing"`},
+		{"sendToData", `rejected: data is not callable, has no method foo`},
+		{"sendToRejected", `rejected: target failed on purpose`},
+		{"subscribers", `fulfilled: ["saw the news","saw the news"]`},
+		{"queued", `fulfilled: "hi from thing"`},
+		{"computedName", `fulfilled: "computed"`},
+		{"when", `when 7`},
+		{"kinds", `bigint,true,true,true,true,true,true,true,typed,true`},
+		{"identity", `same presence`},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			if got := callString(t, k, "driver", tc.method); got != tc.want {
+				t.Fatalf("driver.%s = %s, want %s", tc.method, got, tc.want)
+			}
+		})
+	}
+	if bad := kernel.AuditRefCounts(k.State()); len(bad) > 0 {
+		t.Fatalf("reference counts drifted: %+v", bad)
+	}
+}
+
+func TestJSSandbox(t *testing.T) {
+	k := jsKernel(t, t.TempDir(), jsScenarioConfig, cooper.Options{})
+	defer k.Close()
+	rejected, v := call(t, k, "sandbox", "probe")
+	if rejected {
+		t.Fatal(capdata.Format(v))
+	}
+	want := map[string]string{
+		"dateNow":     "ok NaN",
+		"newDate":     "ok Invalid Date",
+		"fixedDate":   "ok 0",
+		"random":      "threw TypeError",
+		"eval":        "undefined",
+		"fn":          "threw TypeError",
+		"asyncFn":     "threw TypeError",
+		"frozenProto": "true",
+		"require":     "function",
+		"process":     "undefined",
+	}
+	rec := v.(*capdata.Record)
+	for key, w := range want {
+		got, _ := rec.Get(key)
+		if s := capdata.Format(got); s != w && s != `"`+w+`"` {
+			t.Errorf("%s = %s, want %s", key, s, w)
+		}
+	}
+}
+
+func TestJSRunawayVatsAreTerminatedAlone(t *testing.T) {
+	for _, tc := range []struct{ method, reason string }{
+		{"loop", "Compute meter exceeded"},
+		{"catchLoop", "Compute meter exceeded"},
+		{"recurse", "stack overflow"},
+		{"bigString", "Compute meter exceeded"},
+		{"doubling", "Compute meter exceeded"},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			dir := t.TempDir()
+			var reasons []string
+			k := jsKernel(t, dir, jsScenarioConfig, cooper.Options{Observer: func(e kernel.Event) {
+				if e.Type == "terminate-vat" {
+					reasons = append(reasons, e.Reason)
+				}
+			}})
+			if n := callNumber(t, k, "runaway", "ok"); n != 1 {
+				t.Fatalf("ok = %v", n)
+			}
+			kp, err := k.QueueToVatRoot("runaway", tc.method, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+				t.Fatal(err)
+			}
+			rejected, v, _ := k.KPResolution(kp)
+			if !rejected || capdata.Format(v) != `Error("vat terminated")` {
+				t.Fatalf("runaway.%s: rejected=%v %s", tc.method, rejected, capdata.Format(v))
+			}
+			if _, err := k.FindVat("runaway"); err == nil {
+				t.Fatal("runaway vat still live")
+			}
+			// Why it died is in the event log; the others go on.
+			if len(reasons) != 1 || !strings.Contains(reasons[0], tc.reason) {
+				t.Fatalf("termination reasons %q, want one with %q", reasons, tc.reason)
+			}
+			if got := callString(t, k, "driver", "message"); got != `fulfilled: "hello"` {
+				t.Fatalf("driver after the runaway: %s", got)
+			}
+			if err := k.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			k.Close()
+			k, err = cooper.Open(dir, cooper.Options{})
+			if err != nil {
+				t.Fatalf("restart after the termination: %v", err)
+			}
+			defer k.Close()
+			if _, err := k.FindVat("runaway"); err == nil {
+				t.Fatal("runaway vat came back after a restart")
+			}
+		})
+	}
+}
+
+func TestJSRestartAndDeterminism(t *testing.T) {
+	run := func(dir string) (string, map[string][]byte) {
+		k := jsKernel(t, dir, jsScenarioConfig, cooper.Options{})
+		for _, m := range []string{"message", "pipeline", "subscribers", "queued", "kinds", "sendToData"} {
+			callString(t, k, "driver", m)
+		}
+		if err := k.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		transcripts := map[string][]byte{}
+		st := k.Store()
+		for _, v := range st.TranscriptVats() {
+			var buf bytes.Buffer
+			st.ReadTranscript(v, 0, func(e store.TranscriptEntry) error {
+				buf.Write(e.Item)
+				buf.WriteByte('\n')
+				return nil
+			})
+			transcripts[v] = buf.Bytes()
+		}
+		hash := st.ActivityHash()
+		k.Close()
+		return hash, transcripts
+	}
+	dirA, dirB := t.TempDir(), t.TempDir()
+	hashA, transA := run(dirA)
+	hashB, transB := run(dirB)
+	if hashA != hashB {
+		t.Fatalf("activity hashes differ: %s vs %s", hashA, hashB)
+	}
+	if len(transA) != len(transB) {
+		t.Fatalf("%d vs %d transcripts", len(transA), len(transB))
+	}
+	for v, a := range transA {
+		if !bytes.Equal(a, transB[v]) {
+			t.Fatalf("transcripts of %s differ:\n%s\n---\n%s", v, a, transB[v])
+		}
+	}
+	// Restart: every JS vat is rebuilt by replay and carries on.
+	for i := 0; i < 2; i++ {
+		k, err := cooper.Open(dirA, cooper.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := callString(t, k, "driver", "identity"); got != "same presence" {
+			t.Fatalf("after restart: %s", got)
+		}
+		if err := k.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		k.Close()
+	}
+	ok, err := cooper.Verify(dirA, cooper.Options{}, nil, func(r kernel.VerifyResult) {
+		if r.Err != nil {
+			t.Errorf("replay %s: %v", r.Vat, r.Err)
+		}
+	})
+	if err != nil || !ok {
+		t.Fatalf("replay verify: %v %v", ok, err)
+	}
+}
+
+func TestJSBadBundlesFailInit(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"broken-syntax.js", "broken-syntax.js:3:"},
+		{"bad-import.js", `cannot import "fs"`},
+		{"no-root.js", "buildRootObject"},
+		{"throws.js", "buildRootObject refuses"},
+		{"missing.js", "missing.js"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			cfg, err := cooper.ParseConfig([]byte(`{"vats": {"bad": {"sourceSpec": "` + tc.file + `"}}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Dir = filepath.Join("testdata", "js")
+			dir := filepath.Join(t.TempDir(), "k")
+			_, err = cooper.Init(dir, cfg, cooper.Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("init with %s: %v, want an error mentioning %q", tc.file, err, tc.want)
+			}
+			if tc.file != "missing.js" && !strings.Contains(err.Error(), "bad") {
+				t.Errorf("error %q does not name the vat", err)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Fatal("failed init left the kernel directory behind")
+			}
+		})
+	}
+}

@@ -1,0 +1,4 @@
+import { Far } from '@endo/far';
+export function buildRootObject() {
+  return Far('broken', { oops( });
+}

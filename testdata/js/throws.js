@@ -1,0 +1,3 @@
+export function buildRootObject() {
+  throw Error('buildRootObject refuses');
+}

@@ -1,0 +1,140 @@
+package js
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/dop251/goja"
+
+	"github.com/cooper-kernel/cooper/capdata"
+)
+
+var promiseType = reflect.TypeOf((*goja.Promise)(nil))
+
+// baggagePrefix is where baggage entries live in the vatstore (shared with Go vats).
+const baggagePrefix = "baggage."
+
+// bridge builds the object the prelude closes over; vat code never sees it.
+func (w *Worker) bridge() *goja.Object {
+	rt := w.rt
+	b := rt.NewObject()
+	set := func(name string, fn func(call goja.FunctionCall) goja.Value) {
+		b.Set(name, fn)
+	}
+	set("isPromise", func(c goja.FunctionCall) goja.Value {
+		o, ok := c.Argument(0).(*goja.Object)
+		return rt.ToValue(ok && o.ExportType() == promiseType)
+	})
+	set("isRemote", func(c goja.FunctionCall) goja.Value {
+		o, ok := c.Argument(0).(*goja.Object)
+		if !ok {
+			return rt.ToValue(false)
+		}
+		_, remote := w.ls.RefOf(o)
+		return rt.ToValue(remote)
+	})
+	set("send", func(c goja.FunctionCall) goja.Value {
+		ref, _ := w.ls.RefOf(c.Argument(0).(*goja.Object))
+		method, args := w.methargs(c.Argument(1), c.Argument(2))
+		return w.ls.Send(ref, method, args).(*goja.Object)
+	})
+	set("sendOnly", func(c goja.FunctionCall) goja.Value {
+		ref, _ := w.ls.RefOf(c.Argument(0).(*goja.Object))
+		method, args := w.methargs(c.Argument(1), c.Argument(2))
+		if err := w.ls.SendOnly(ref, method, args); err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		return goja.Undefined()
+	})
+	set("console", func(c goja.FunctionCall) goja.Value {
+		w.console(c.Argument(0).String(), c.Argument(1).String())
+		return goja.Undefined()
+	})
+	set("testLog", func(c goja.FunctionCall) goja.Value {
+		w.console("testLog", c.Argument(0).String())
+		return goja.Undefined()
+	})
+	set("exit", func(c goja.FunctionCall) goja.Value {
+		v, err := w.toCap(c.Argument(1))
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		w.ls.Exit(c.Argument(0).ToBoolean(), v)
+		return goja.Undefined()
+	})
+	set("baggageGet", func(c goja.FunctionCall) goja.Value {
+		body, ok := w.ls.VatstoreGet(baggagePrefix + c.Argument(0).String())
+		if !ok {
+			return goja.Undefined()
+		}
+		v, err := capdata.Decode(capdata.CapData{Body: body})
+		if err != nil {
+			panic(rt.NewTypeError("baggage entry %q is corrupt: %v", c.Argument(0).String(), err))
+		}
+		jv, err := w.fromCap(v)
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		box := rt.NewObject()
+		box.Set("value", jv)
+		return box
+	})
+	set("baggageSet", func(c goja.FunctionCall) goja.Value {
+		v, err := w.toCap(c.Argument(1))
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		cd, err := capdata.Encode(v)
+		if err != nil || len(cd.Slots) > 0 {
+			panic(rt.NewTypeError("baggage holds data only (no objects or promises) in this version of Cooper"))
+		}
+		w.ls.VatstoreSet(baggagePrefix+c.Argument(0).String(), cd.Body)
+		return goja.Undefined()
+	})
+	set("baggageDelete", func(c goja.FunctionCall) goja.Value {
+		w.ls.VatstoreDelete(baggagePrefix + c.Argument(0).String())
+		return goja.Undefined()
+	})
+	set("baggageKeys", func(c goja.FunctionCall) goja.Value {
+		var keys []any
+		prev := baggagePrefix
+		for {
+			k, ok := w.ls.VatstoreGetNextKey(prev)
+			if !ok || !strings.HasPrefix(k, baggagePrefix) {
+				break
+			}
+			keys = append(keys, strings.TrimPrefix(k, baggagePrefix))
+			prev = k
+		}
+		return rt.NewArray(keys...)
+	})
+	return b
+}
+
+// methargs converts an eventual send's method and arguments, throwing a
+// TypeError into vat code when they cannot be passed.
+func (w *Worker) methargs(method, args goja.Value) (string, []capdata.Value) {
+	var name string
+	if sym, ok := method.(*goja.Symbol); ok {
+		n, ok := wellKnownName(sym)
+		if !ok {
+			panic(w.rt.NewTypeError("cannot send a message named by a non-well-known symbol"))
+		}
+		name = n
+	} else {
+		name = method.String()
+	}
+	cv, err := w.toCap(args)
+	if err != nil {
+		panic(w.rt.NewTypeError("cannot send %s: %v", name, err))
+	}
+	list, _ := cv.([]capdata.Value)
+	return name, list
+}
+
+// console hands one line of vat output to the host.
+func (w *Worker) console(level, line string) {
+	if w.spec.Console != nil {
+		w.spec.Console(level, line)
+	}
+}

@@ -1,0 +1,270 @@
+// Package js runs JavaScript vats on goja: one runtime per vat, the vat's
+// bundle compiled with metering instrumentation, the SwingSet vat API
+// (Far, E, harden, makePromiseKit, passStyleOf, assert…) as built-in modules,
+// and the Go liveslots behind a JS face.
+//
+// Vat code sees no host: no clock (Date.now() is NaN, new Date() is invalid),
+// no randomness, no eval or Function constructor, no Go maps, no files or
+// network. Computrons are counted per delivery and the delivery stops when
+// its budget runs out.
+package js
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/cooper-kernel/cooper/bundle"
+	"github.com/cooper-kernel/cooper/liveslots"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/js/metering"
+)
+
+func init() {
+	// goja reads time.Local for local-time Date methods; vats must not see
+	// the host's time zone.
+	time.Local = time.UTC
+}
+
+//go:embed prelude.js
+var preludeSource string
+
+var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
+	return goja.Compile("cooper-prelude.js", preludeSource, true)
+})
+
+// BuiltinModules are the import specifiers vat code may use.
+var BuiltinModules = []string{
+	"@agoric/assert",
+	"@endo/errors",
+	"@endo/eventual-send",
+	"@endo/far",
+	"@endo/marshal",
+	"@endo/pass-style",
+	"@endo/promise-kit",
+}
+
+// MaxCallStackSize bounds JS recursion in a vat.
+const MaxCallStackSize = 2000
+
+// Programs compiles bundles once per process and shares the result between
+// vats running the same bundle.
+type Programs struct {
+	mu    sync.Mutex
+	cache map[string]*goja.Program
+}
+
+// NewPrograms returns an empty program cache.
+func NewPrograms() *Programs { return &Programs{cache: map[string]*goja.Program{}} }
+
+// compile returns the instrumented program of a bundle.
+func (c *Programs) compile(data []byte) (*goja.Program, *bundle.Bundle, error) {
+	b, err := bundle.Parse(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, imp := range b.Imports {
+		if !isBuiltin(imp) {
+			return nil, nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(BuiltinModules, ", "))
+		}
+	}
+	id := bundle.ID(data)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.cache[id]; ok {
+		return p, b, nil
+	}
+	src := "(function (require, exports, module) {" + b.Source + "\n})"
+	p, err := metering.Instrument("bundle.js", src)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.cache[id] = p
+	return p, b, nil
+}
+
+func isBuiltin(spec string) bool {
+	for _, m := range BuiltinModules {
+		if m == spec {
+			return true
+		}
+	}
+	return false
+}
+
+// Worker runs one JS vat.
+type Worker struct {
+	spec  vat.Spec
+	rt    *goja.Runtime
+	meter *metering.Meter
+	ls    *liveslots.Liveslots
+	// abortErr is why vat code was interrupted by liveslots, if it was.
+	abortErr error
+	// exitSent is set when the vat called exitVat during this delivery.
+
+	module     goja.Value // the bundle's module.exports
+	vatPowers  goja.Value
+	makeBag    goja.Callable
+	makePres   goja.Callable
+	kindOf     goja.Callable
+	ifaceOf    goja.Callable
+	tagOf      goja.Callable
+	makeTagged goja.Callable
+	harden     goja.Callable
+	noop       goja.Callable
+	watch      goja.Callable
+	makeError  goja.Callable
+	promiseCtr *goja.Object
+}
+
+// New starts a runtime for spec: the prelude runs and the bundle's module
+// body is evaluated. buildRootObject itself runs in the startVat delivery.
+func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
+	prog, _, err := programs.compile(spec.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	pre, err := preludeProgram()
+	if err != nil {
+		return nil, fmt.Errorf("prelude: %w", err)
+	}
+	rt := goja.New()
+	w = &Worker{spec: spec, rt: rt}
+	w.meter = metering.NewMeter(rt)
+	if err := metering.Install(rt, w.meter, metering.Options{MaxCallStackSize: MaxCallStackSize}); err != nil {
+		return nil, fmt.Errorf("metering: %w", err)
+	}
+	w.ls = liveslots.New(spec.ID, (*face)(w))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("starting the vat: %v", r)
+		}
+	}()
+	w.meter.Reset(spec.DeliveryLimit)
+	fnVal, err := rt.RunProgram(pre)
+	if err != nil {
+		return nil, fmt.Errorf("prelude: %w", err)
+	}
+	fn, _ := goja.AssertFunction(fnVal)
+	envVal, err := fn(goja.Undefined(), w.bridge())
+	if err != nil {
+		return nil, fmt.Errorf("prelude: %w", err)
+	}
+	env := envVal.ToObject(rt)
+	fnOf := func(name string) goja.Callable {
+		f, ok := goja.AssertFunction(env.Get(name))
+		if !ok {
+			panic("prelude lacks " + name)
+		}
+		return f
+	}
+	w.vatPowers = env.Get("vatPowers")
+	w.makeBag = fnOf("makeBaggage")
+	w.makePres = fnOf("makePresence")
+	w.kindOf = fnOf("kindOf")
+	w.ifaceOf = fnOf("ifaceOf")
+	w.tagOf = fnOf("tagOf")
+	w.makeTagged = fnOf("makeTagged")
+	w.harden = fnOf("harden")
+	w.noop = fnOf("noop")
+	w.watch = fnOf("watch")
+	w.makeError = fnOf("makeError")
+	w.promiseCtr = rt.Get("Promise").ToObject(rt)
+
+	// Evaluate the module body.
+	modFnVal, err := rt.RunProgram(prog)
+	if err != nil {
+		return nil, describeJSError("evaluating the bundle", err)
+	}
+	modFn, _ := goja.AssertFunction(modFnVal)
+	module := rt.NewObject()
+	exports := rt.NewObject()
+	module.Set("exports", exports)
+	if _, err := modFn(goja.Undefined(), env.Get("require"), exports, module); err != nil {
+		return nil, describeJSError("evaluating the bundle", err)
+	}
+	w.module = module.Get("exports")
+	if w.meter.Exhausted() {
+		return nil, metering.ErrComputeExceeded
+	}
+	return w, nil
+}
+
+// MeteringVersion names the computron schedule this worker charges.
+func (w *Worker) MeteringVersion() string { return metering.Version }
+
+// Deliver runs one delivery to completion.
+func (w *Worker) Deliver(d vat.Delivery, sys vat.Syscaller) (out vat.Outcome) {
+	w.abortErr = nil
+	w.meter.Reset(w.spec.DeliveryLimit)
+	defer func() {
+		if r := recover(); r != nil {
+			out.Err = fmt.Sprintf("worker panic: %v", r)
+		}
+		out.Computrons = w.meter.Used()
+	}()
+	out.Err = w.ls.Deliver(d, sys)
+	return out
+}
+
+// Close stops the worker.
+func (w *Worker) Close() error {
+	w.rt.Interrupt(errors.New("worker closed"))
+	return nil
+}
+
+// call runs JS from Go. A JS throw comes back as a *goja.Exception; an
+// interrupt (meter exhausted, delivery aborted) or a stack overflow fails
+// the delivery.
+func (w *Worker) call(f goja.Callable, this goja.Value, args ...goja.Value) (goja.Value, *goja.Exception) {
+	v, err := f(this, args...)
+	if err == nil {
+		return v, nil
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return nil, ex
+	}
+	w.fatal(err)
+	return nil, nil
+}
+
+// fatal fails the delivery because vat code cannot go on.
+func (w *Worker) fatal(err error) {
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) {
+		if e, ok := ie.Value().(error); ok {
+			if w.abortErr != nil && e == w.abortErr {
+				return // liveslots already knows
+			}
+			err = e
+		}
+	}
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		err = fmt.Errorf("stack overflow: %s", so.Error())
+	}
+	if w.meter.Exhausted() {
+		err = metering.ErrComputeExceeded
+	}
+	w.ls.Fail(err)
+}
+
+func describeJSError(what string, err error) error {
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return fmt.Errorf("%s: %s", what, ex.Value().String())
+	}
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) {
+		if e, ok := ie.Value().(error); ok {
+			return fmt.Errorf("%s: %w", what, e)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
