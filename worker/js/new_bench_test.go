@@ -1,0 +1,41 @@
+package js
+
+import (
+	"testing"
+
+	"github.com/dop251/goja"
+
+	"github.com/cooper-kernel/cooper/bundle"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/js/metering"
+)
+
+// BenchmarkNewWorker measures starting a JS vat's runtime (before startVat).
+func BenchmarkNewWorker(b *testing.B) {
+	bd, err := bundle.BuildSource("counter.js", `import { Far } from '@endo/far';
+export function buildRootObject() { let n = 0; return Far('c', { inc: () => (n += 1) }); }`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	programs := NewPrograms()
+	spec := vat.Spec{ID: "v1", Name: "c", Bundle: bd.Marshal()}
+	b.ResetTimer()
+	for range b.N {
+		w, err := New(spec, programs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Close()
+	}
+}
+
+// BenchmarkBareRuntime is the floor: goja.New plus metering.Install.
+func BenchmarkBareRuntime(b *testing.B) {
+	for range b.N {
+		rt := goja.New()
+		m := metering.NewMeter(rt)
+		if err := metering.Install(rt, m, metering.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
