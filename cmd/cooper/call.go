@@ -30,7 +30,7 @@ stderr and the exit code is 1.`,
 		},
 	}
 	cmd.Flags().IntVar(&commitEvery, "commit-every", 1000, "commit a block every N cranks")
-	addEventLogFlag(cmd)
+	addHostFlags(cmd, false)
 	return cmd
 }
 
@@ -54,7 +54,7 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		}
 		args[i] = v
 	}
-	defer closeEventLog(ctx)
+	defer closeHost(ctx)
 	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err

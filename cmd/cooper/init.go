@@ -24,7 +24,7 @@ error in the config or the vats' code nothing is written.`,
 			return runInit(cmd.Context(), args[0], args[1], cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	addEventLogFlag(cmd)
+	addHostFlags(cmd, false)
 	return cmd
 }
 
@@ -36,7 +36,7 @@ func runInit(ctx context.Context, dir, configPath string, stdout, stderr io.Writ
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stderr, "cooper: warning:", w)
 	}
-	defer closeEventLog(ctx)
+	defer closeHost(ctx)
 	k, err := cooper.Init(dir, cfg, cooperOptions(ctx, stdout))
 	if err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)

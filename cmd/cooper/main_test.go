@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
 // cli runs the cooper command in-process and returns stdout, stderr and the error.
@@ -219,4 +224,62 @@ func TestCLIDumpViews(t *testing.T) {
 	if err == nil || !strings.Contains(out, ko+": stored refCount 99, counted "+kv[victim]) {
 		t.Fatalf("dump --refcounts on a corrupt kernel: %v\n%s", err, out)
 	}
+}
+
+func TestCLIEventLogAndMetrics(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "k")
+	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "slog.jsonl")
+	if _, _, err := cli(t, "call", "--slog", logPath, dir, "alice", "sequential", "2"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct {
+			Type     string  `json:"type"`
+			CrankNum *uint64 `json:"crankNum"`
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e.CrankNum == nil {
+			t.Fatalf("bad event line %q: %v", l, err)
+		}
+		types[e.Type]++
+	}
+	for _, want := range []string{"replay-start", "replay-finish", "crank-start", "crank-finish", "deliver", "deliver-result", "syscall", "syscall-result"} {
+		if types[want] == 0 {
+			t.Errorf("event log has no %s event: %v", want, types)
+		}
+	}
+
+	m := newMetrics()
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct{ Type string }
+		json.Unmarshal([]byte(l), &e)
+		m.observe(kernelEvent(e.Type))
+	}
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{"# TYPE cooper_cranks_total counter", fmt.Sprintf("cooper_cranks_total %d", types["crank-finish"]), `cooper_deliveries_total{type="message"}`, "cooper_run_queue_length 0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}
+
+// kernelEvent makes a minimal event of a type, for feeding the metrics.
+func kernelEvent(typ string) kernel.Event {
+	e := kernel.Event{Type: typ}
+	switch typ {
+	case "deliver":
+		e.Delivery = &vat.Delivery{Kind: vat.DeliverMessage}
+	case "syscall":
+		e.Syscall = &vat.Syscall{Kind: vat.SysSend}
+	}
+	return e
 }

@@ -4,64 +4,153 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/eventlog"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
-type eventLogKey struct{}
+// host holds what the --slog and --metrics flags opened for one command.
+type host struct {
+	logFile *os.File
+	log     *eventlog.Writer
+	metrics *metrics
+	server  *http.Server
+}
 
-// addEventLogFlag adds --slog FILE to cmd: the kernel's event log, as JSON lines.
-func addEventLogFlag(cmd *cobra.Command) {
-	var path string
-	cmd.Flags().StringVar(&path, "slog", "", "write the kernel event log (JSON lines) to FILE")
+type hostKey struct{}
+
+// addHostFlags adds --slog FILE (the kernel event log, as JSON lines) and,
+// with withMetrics, --metrics ADDR (Prometheus metrics over HTTP) to cmd.
+func addHostFlags(cmd *cobra.Command, withMetrics bool) {
+	var slogPath, metricsAddr string
+	cmd.Flags().StringVar(&slogPath, "slog", "", "write the kernel event log (JSON lines) to FILE")
+	if withMetrics {
+		cmd.Flags().StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics on ADDR (host:port) at /metrics while running")
+	}
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
-		if path == "" {
-			return nil
+		h := &host{}
+		if slogPath != "" {
+			f, err := os.Create(slogPath)
+			if err != nil {
+				return fmt.Errorf("--slog: %w", err)
+			}
+			h.logFile, h.log = f, eventlog.New(f)
 		}
-		f, err := os.Create(path)
-		if err != nil {
-			return fmt.Errorf("--slog: %w", err)
+		if metricsAddr != "" {
+			ln, err := net.Listen("tcp", metricsAddr)
+			if err != nil {
+				return fmt.Errorf("--metrics: %w", err)
+			}
+			h.metrics = newMetrics()
+			mux := http.NewServeMux()
+			mux.Handle("/metrics", h.metrics)
+			h.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+			go h.server.Serve(ln)
+			fmt.Fprintf(cmd.ErrOrStderr(), "cooper: metrics on http://%s/metrics\n", ln.Addr())
 		}
-		w := eventlog.New(f)
-		cmd.SetContext(context.WithValue(cmd.Context(), eventLogKey{}, &eventLogFile{w: w, f: f}))
+		cmd.SetContext(context.WithValue(cmd.Context(), hostKey{}, h))
 		return nil
 	}
 }
 
-type eventLogFile struct {
-	w *eventlog.Writer
-	f *os.File
-}
-
-// closeEventLog flushes and closes the event log of ctx, if any.
-func closeEventLog(ctx context.Context) error {
-	l, ok := ctx.Value(eventLogKey{}).(*eventLogFile)
+// closeHost flushes the event log and stops the metrics server, if any.
+func closeHost(ctx context.Context) error {
+	h, ok := ctx.Value(hostKey{}).(*host)
 	if !ok {
 		return nil
 	}
-	err := l.w.Flush()
-	if cerr := l.f.Close(); err == nil {
-		err = cerr
+	var err error
+	if h.log != nil {
+		err = h.log.Flush()
+		if cerr := h.logFile.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if h.server != nil {
+		h.server.Close()
 	}
 	return err
 }
 
 // cooperOptions are the kernel options every command uses: vat console
-// output goes to stdout, one line per call, prefixed by the vat name, and
-// events go to the --slog file.
+// output goes to stdout, one line per call, prefixed by the vat name;
+// events go to the --slog file and the --metrics counters; restart replay
+// shows progress on a terminal.
 func cooperOptions(ctx context.Context, stdout io.Writer) cooper.Options {
 	opts := cooper.Options{
 		Console: func(vatName, level, line string) {
 			fmt.Fprintf(stdout, "%s: %s\n", vatName, line)
 		},
+		Progress: progressBar(stdout),
 	}
-	if l, ok := ctx.Value(eventLogKey{}).(*eventLogFile); ok {
-		opts.Observer = func(e kernel.Event) { l.w.Observe(e) }
+	if h, ok := ctx.Value(hostKey{}).(*host); ok {
+		var observers []func(kernel.Event)
+		if h.log != nil {
+			observers = append(observers, h.log.Observe)
+		}
+		if h.metrics != nil {
+			observers = append(observers, h.metrics.observe)
+		}
+		if len(observers) > 0 {
+			opts.Observer = func(e kernel.Event) {
+				for _, o := range observers {
+					o(e)
+				}
+			}
+		}
 	}
 	return opts
+}
+
+// watchKernel lets the metrics read k's gauges after each crank.
+func watchKernel(ctx context.Context, k *kernel.Kernel) {
+	if h, ok := ctx.Value(hostKey{}).(*host); ok && h.metrics != nil {
+		h.metrics.watch(k)
+	}
+}
+
+// progressBar returns a replay progress reporter drawing on stderr when
+// stdout is a terminal, or nil (quiet) when it is not.
+func progressBar(stdout io.Writer) func(vat.ID, string, uint64, uint64) {
+	f, ok := stdout.(*os.File)
+	if !ok || !isTerminal(f) {
+		return nil
+	}
+	var last time.Time
+	return func(id vat.ID, name string, done, total uint64) {
+		if done != total && time.Since(last) < 100*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		const width = 30
+		filled := width
+		if total > 0 {
+			filled = int(done * width / total)
+		}
+		bar := make([]byte, width)
+		for i := range bar {
+			bar[i] = ' '
+			if i < filled {
+				bar[i] = '#'
+			}
+		}
+		fmt.Fprintf(os.Stderr, "\rreplaying %s (%s) [%s] %d/%d", id, name, bar, done, total)
+		if done == total {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+	}
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -26,17 +26,18 @@ process loses at most the uncommitted block.`,
 		},
 	}
 	cmd.Flags().IntVar(&commitEvery, "commit-every", 1000, "commit a block every N cranks")
-	addEventLogFlag(cmd)
+	addHostFlags(cmd, true)
 	return cmd
 }
 
 func runRun(ctx context.Context, dir string, commitEvery int, stdout, stderr io.Writer) error {
-	defer closeEventLog(ctx)
+	defer closeHost(ctx)
 	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
+	watchKernel(ctx, k)
 	n, err := runBlocks(ctx, k, commitEvery)
 	if err != nil {
 		return err
