@@ -283,3 +283,26 @@ func kernelEvent(typ string) kernel.Event {
 	}
 	return e
 }
+
+func TestCLIReplayCatchesCorruption(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "k")
+	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cli(t, "call", dir, "alice", "sequential", "6"); err != nil {
+		t.Fatal(err)
+	}
+	// bob (v2) answered its 5th ping (transcript position 5) with 5.
+	corruptTranscript(t, dir, "v2", 5, `["#5"]`, `["#6"]`)
+	out, _, err := cli(t, "replay", dir)
+	if err == nil {
+		t.Fatalf("replay of a corrupt kernel succeeded:\n%s", out)
+	}
+	want := `FAILED: anachrophobia in v2 (bob) delivery 5: syscall mismatch at index 0: recorded ["resolve",[["p-5",false,["#6"]]]], replay made ["resolve",[["p-5",false,["#5"]]]]`
+	if !strings.Contains(out, want) {
+		t.Fatalf("replay output:\n%s\nwant a line with\n%s", out, want)
+	}
+	if strings.Count(out, " OK\n") != 4 {
+		t.Fatalf("the other vats should replay OK:\n%s", out)
+	}
+}
