@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -26,13 +27,11 @@ func (s *Store) DeleteBundle(id string) {
 
 // GetBundle returns the bundle stored under id.
 func (s *Store) GetBundle(id string) ([]byte, error) {
-	if s.crank != nil {
-		if data, ok := s.crank.bundles[id]; ok {
-			if data == nil {
-				return nil, ErrNoBundle
-			}
-			return data, nil
+	if data, ok := s.pendingBundle(id); ok {
+		if data == nil {
+			return nil, ErrNoBundle
 		}
+		return data, nil
 	}
 	st, err := s.stmt("SELECT bundle FROM bundles WHERE bundleID = ?")
 	if err != nil {
@@ -56,13 +55,11 @@ func (s *Store) HasBundle(id string) bool {
 
 // BundleSize returns the size in bytes of a stored bundle, or -1.
 func (s *Store) BundleSize(id string) int64 {
-	if s.crank != nil {
-		if data, ok := s.crank.bundles[id]; ok {
-			if data == nil {
-				return -1
-			}
-			return int64(len(data))
+	if data, ok := s.pendingBundle(id); ok {
+		if data == nil {
+			return -1
 		}
+		return int64(len(data))
 	}
 	st := s.mustStmt("SELECT length(bundle) FROM bundles WHERE bundleID = ?")
 	defer st.Reset()
@@ -88,10 +85,14 @@ func (s *Store) BundleIDs() []string {
 	if err != nil {
 		s.readErr("bundle ids", err)
 	}
+	layers := []*layer{s.block}
 	if s.crank != nil {
-		for id, data := range s.crank.bundles {
+		layers = append(layers, s.crank)
+	}
+	for _, l := range layers {
+		for _, id := range slices.Sorted(maps.Keys(l.bundles)) {
 			i, found := slices.BinarySearch(ids, id)
-			switch {
+			switch data := l.bundles[id]; {
 			case data == nil && found:
 				ids = slices.Delete(ids, i, i+1)
 			case data != nil && !found:
@@ -100,4 +101,15 @@ func (s *Store) BundleIDs() []string {
 		}
 	}
 	return ids
+}
+
+// pendingBundle returns an uncommitted bundle change: the crank's, else the block's.
+func (s *Store) pendingBundle(id string) ([]byte, bool) {
+	if s.crank != nil {
+		if data, ok := s.crank.bundles[id]; ok {
+			return data, true
+		}
+	}
+	data, ok := s.block.bundles[id]
+	return data, ok
 }

@@ -7,6 +7,7 @@ import (
 	"hash"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -26,19 +27,71 @@ type transcriptItem struct {
 	hash        string
 }
 
-// crankBuffer holds a crank's changes until it ends.
-type crankBuffer struct {
-	kv                 map[string]kvEntry
-	transcripts        []transcriptItem
-	heads              map[string]transcriptHead // vat → head after this crank's appends
-	deletedTranscripts []string
-	bundles            map[string][]byte // nil value: deleted
+// layer holds changes not yet in SQLite: the open crank's, or the block's
+// (every ended crank since the last commit).
+type layer struct {
+	kv          map[string]kvEntry
+	transcripts []transcriptItem
+	deleted     []string                  // vats whose transcripts were deleted, in order
+	heads       map[string]transcriptHead // vat → head after this layer's changes
+	bundles     map[string][]byte         // nil value: deleted
+}
+
+func newLayer() *layer {
+	return &layer{kv: map[string]kvEntry{}, heads: map[string]transcriptHead{}, bundles: map[string][]byte{}}
+}
+
+func (l *layer) reset() {
+	// A map keeps its capacity when cleared and iterating it costs that
+	// capacity: after a huge crank or block, start small again.
+	if len(l.kv) > 4096 {
+		l.kv = map[string]kvEntry{}
+	} else {
+		clear(l.kv)
+	}
+	clear(l.heads)
+	clear(l.bundles)
+	clear(l.transcripts) // drop references to items
+	l.transcripts = l.transcripts[:0]
+	l.deleted = l.deleted[:0]
+}
+
+func (l *layer) empty() bool {
+	return len(l.kv) == 0 && len(l.transcripts) == 0 && len(l.deleted) == 0 && len(l.bundles) == 0
+}
+
+// dropTranscript forgets the layer's items of vat.
+func (l *layer) dropTranscript(vat string) {
+	l.transcripts = slices.DeleteFunc(l.transcripts, func(t transcriptItem) bool { return t.vat == vat })
+}
+
+// mergeInto applies l on top of dst.
+func (l *layer) mergeInto(dst *layer) {
+	for k, e := range l.kv {
+		dst.kv[k] = e
+	}
+	for _, vat := range l.deleted {
+		dst.dropTranscript(vat)
+		dst.deleted = append(dst.deleted, vat)
+	}
+	dst.transcripts = append(dst.transcripts, l.transcripts...)
+	for v, h := range l.heads {
+		dst.heads[v] = h
+	}
+	for id, b := range l.bundles {
+		dst.bundles[id] = b
+	}
 }
 
 // crankHasher hashes a crank's consensus changes with SwingSet's encoding.
 type crankHasher struct{ h hash.Hash }
 
-func (c *crankHasher) reset() { c.h = sha256.New() }
+func (c *crankHasher) reset() {
+	if c.h == nil {
+		c.h = sha256.New()
+	}
+	c.h.Reset()
+}
 
 func (c *crankHasher) add(key, value string) {
 	c.h.Write([]byte("add\n" + key + "\n" + value + "\n"))
@@ -54,7 +107,7 @@ func (c *crankHasher) finish() string {
 	return sum
 }
 
-// ActivityHash folds a crank hash into the previous activity hash.
+// NextActivityHash folds a crank hash into the previous activity hash.
 func NextActivityHash(prev, crankHash string) string {
 	sum := sha256.Sum256([]byte("activityhash\n" + prev + "\n" + crankHash + "\n"))
 	return hex.EncodeToString(sum[:])
@@ -65,11 +118,10 @@ func (s *Store) BeginCrank() {
 	if s.crank != nil {
 		panic("store: crank already open")
 	}
-	s.crank = &crankBuffer{
-		kv:      make(map[string]kvEntry),
-		heads:   make(map[string]transcriptHead),
-		bundles: make(map[string][]byte),
+	if s.spare == nil {
+		s.spare = newLayer()
 	}
+	s.crank, s.spare = s.spare, nil
 	s.hasher.reset()
 }
 
@@ -78,70 +130,110 @@ func (s *Store) InCrank() bool { return s.crank != nil }
 
 // AbortCrank discards everything the open crank changed.
 func (s *Store) AbortCrank() {
-	s.crank = nil
+	if s.crank != nil {
+		s.crank.reset()
+		s.crank, s.spare = nil, s.crank
+	}
 	s.hasher.reset()
 }
 
-func (s *Store) mustCrank(what string) *crankBuffer {
+func (s *Store) mustCrank(what string) *layer {
 	if s.crank == nil {
 		panic("store: " + what + " outside a crank")
 	}
 	return s.crank
 }
 
-// EndCrank writes the crank's changes into the block and returns the crank
-// hash and the new activity hash.
+// EndCrank adds the crank's changes to the block and returns the crank hash
+// and the new activity hash. Nothing reaches SQLite before Commit.
 func (s *Store) EndCrank() (crankHash, activityHash string, err error) {
 	c := s.mustCrank("end crank")
-	s.crank = nil
-	crankHash = s.hasher.finish()
-	activityHash = NextActivityHash(s.ActivityHash(), crankHash)
-	if err := s.apply(c, activityHash); err != nil {
-		return "", "", s.fail(fmt.Errorf("end crank: %w", err))
+	if s.err != nil {
+		s.AbortCrank()
+		return "", "", s.err
 	}
+	crankHash = s.hasher.finish()
+	prev, _ := s.Get(ActivityHashKey)
+	activityHash = NextActivityHash(prev, crankHash)
+	c.kv[ActivityHashKey] = kvEntry{value: activityHash}
+	c.mergeInto(s.block)
+	c.reset()
+	s.crank, s.spare = nil, c
 	return crankHash, activityHash, nil
 }
 
-// apply writes a crank buffer into the block transaction.
-func (s *Store) apply(c *crankBuffer, activityHash string) error {
-	if err := s.begin(); err != nil {
-		return err
+// Commit ends the block: every crank ended since the last Commit is written
+// to SQLite in one transaction and becomes durable. It refuses while a
+// crank is open.
+func (s *Store) Commit() error {
+	if s.err != nil {
+		return s.err
 	}
-	for _, k := range slices.Sorted(maps.Keys(c.kv)) {
-		e := c.kv[k]
+	if s.crank != nil {
+		return fmt.Errorf("store: commit inside a crank")
+	}
+	if s.block.empty() {
+		return nil
+	}
+	s.endRead()
+	if err := s.db.Exec("BEGIN IMMEDIATE"); err != nil {
+		return s.fail(fmt.Errorf("commit: begin: %w", err))
+	}
+	if err := s.write(s.block); err != nil {
+		s.db.Exec("ROLLBACK")
+		return s.fail(fmt.Errorf("commit: %w", err))
+	}
+	if err := s.db.Exec("COMMIT"); err != nil {
+		s.db.Exec("ROLLBACK")
+		return s.fail(fmt.Errorf("commit: %w", err))
+	}
+	if len(s.cache)+len(s.block.kv) > s.opts.CacheEntries {
+		clear(s.cache)
+	}
+	for k, e := range s.block.kv {
+		s.cache[k] = cached{value: e.value, present: !e.deleted}
+	}
+	for vat, h := range s.block.heads {
+		hc := h
+		s.transcripts[vat] = &hc
+	}
+	s.block.reset()
+	return nil
+}
+
+// write puts a block into SQLite, inside the caller's transaction.
+func (s *Store) write(b *layer) error {
+	for _, k := range slices.Sorted(maps.Keys(b.kv)) {
+		e := b.kv[k]
 		var err error
 		if e.deleted {
 			err = s.exec("DELETE FROM kvStore WHERE key = ?", k)
-			s.cache[k] = cached{}
 		} else {
 			err = s.exec("INSERT OR REPLACE INTO kvStore (key, value) VALUES (?, ?)", k, e.value)
-			s.cache[k] = cached{value: e.value, present: true}
 		}
 		if err != nil {
 			return fmt.Errorf("write %s: %w", k, err)
 		}
 	}
-	if err := s.exec("INSERT OR REPLACE INTO kvStore (key, value) VALUES (?, ?)", ActivityHashKey, activityHash); err != nil {
-		return err
-	}
-	s.cache[ActivityHashKey] = cached{value: activityHash, present: true}
-	for _, vat := range c.deletedTranscripts {
+	for _, vat := range b.deleted {
 		if err := s.exec("DELETE FROM transcriptItems WHERE vatID = ?", vat); err != nil {
 			return fmt.Errorf("delete transcript %s: %w", vat, err)
 		}
 	}
-	for _, t := range c.transcripts {
-		if err := s.exec("INSERT INTO transcriptItems (vatID, position, incarnation, item, hash) VALUES (?, ?, ?, ?, ?)",
-			t.vat, t.pos, t.incarnation, t.item, t.hash); err != nil {
-			return fmt.Errorf("transcript %s[%d]: %w", t.vat, t.pos, err)
+	// Transcript items go in batches: one statement per transcriptBatch rows.
+	for items := b.transcripts; len(items) > 0; {
+		n := min(len(items), transcriptBatch)
+		args := make([]any, 0, 5*n)
+		for _, t := range items[:n] {
+			args = append(args, t.vat, t.pos, t.incarnation, t.item, t.hash)
 		}
+		if err := s.exec(insertTranscriptSQL(n), args...); err != nil {
+			return fmt.Errorf("transcript %s[%d]: %w", items[0].vat, items[0].pos, err)
+		}
+		items = items[n:]
 	}
-	for _, vat := range slices.Sorted(maps.Keys(c.heads)) {
-		h := c.heads[vat]
-		s.transcripts[vat] = &h
-	}
-	for _, id := range slices.Sorted(maps.Keys(c.bundles)) {
-		data := c.bundles[id]
+	for _, id := range slices.Sorted(maps.Keys(b.bundles)) {
+		data := b.bundles[id]
 		var err error
 		if data == nil {
 			err = s.exec("DELETE FROM bundles WHERE bundleID = ?", id)
@@ -153,4 +245,13 @@ func (s *Store) apply(c *crankBuffer, activityHash string) error {
 		}
 	}
 	return nil
+}
+
+// transcriptBatch is how many transcript rows one INSERT writes.
+const transcriptBatch = 64
+
+// insertTranscriptSQL returns an INSERT of n transcript rows.
+func insertTranscriptSQL(n int) string {
+	return "INSERT INTO transcriptItems (vatID, position, incarnation, item, hash) VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", n), ",")
 }

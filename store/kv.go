@@ -28,17 +28,26 @@ func checkKernelKey(key string) {
 	}
 }
 
-// Get returns the value stored under key.
-func (s *Store) Get(key string) (string, bool) {
+// pending returns the uncommitted entry for key: the crank's, else the block's.
+func (s *Store) pending(key string) (kvEntry, bool) {
 	if s.crank != nil {
 		if e, ok := s.crank.kv[key]; ok {
-			return e.value, !e.deleted
+			return e, true
 		}
+	}
+	e, ok := s.block.kv[key]
+	return e, ok
+}
+
+// Get returns the value stored under key.
+func (s *Store) Get(key string) (string, bool) {
+	if e, ok := s.pending(key); ok {
+		return e.value, !e.deleted
 	}
 	return s.committedGet(key)
 }
 
-// committedGet reads through the cache what the block transaction holds.
+// committedGet reads a committed value through the cache.
 func (s *Store) committedGet(key string) (string, bool) {
 	if c, ok := s.cache[key]; ok {
 		return c.value, c.present
@@ -86,25 +95,44 @@ func (s *Store) Delete(key string) {
 	}
 }
 
+// overlay returns the uncommitted entries whose keys satisfy keep.
+func (s *Store) overlay(keep func(string) bool) map[string]kvEntry {
+	over := map[string]kvEntry{}
+	for k, e := range s.block.kv {
+		if keep(k) {
+			over[k] = e
+		}
+	}
+	if s.crank != nil {
+		for k, e := range s.crank.kv {
+			if keep(k) {
+				over[k] = e
+			}
+		}
+	}
+	return over
+}
+
 // GetNextKey returns the first key after prev in byte order.
 func (s *Store) GetNextKey(prev string) (string, bool) {
+	over := s.overlay(func(k string) bool { return k > prev })
+	next, found := "", false
+	for k, e := range over {
+		if !e.deleted && (!found || k < next) {
+			next, found = k, true
+		}
+	}
 	after := prev
 	for {
 		k, ok := s.committedNext(after)
-		if ok && s.crank != nil {
-			if e, in := s.crank.kv[k]; in && e.deleted {
-				after = k
-				continue
-			}
+		if !ok || (found && k >= next) {
+			return next, found
 		}
-		if s.crank != nil {
-			for ck, e := range s.crank.kv {
-				if !e.deleted && ck > prev && (!ok || ck < k) {
-					k, ok = ck, true
-				}
-			}
+		if e, in := over[k]; in && e.deleted {
+			after = k
+			continue
 		}
-		return k, ok
+		return k, true
 	}
 }
 
@@ -136,25 +164,21 @@ func (s *Store) KeysWithPrefix(prefix string) []string {
 	if bounded {
 		st.BindText(2, end)
 	}
+	over := s.overlay(func(k string) bool { return strings.HasPrefix(k, prefix) })
 	var keys []string
 	for st.Step() {
 		k := st.ColumnText(0)
-		if s.crank != nil {
-			if e, ok := s.crank.kv[k]; ok && e.deleted {
-				continue
-			}
+		if e, ok := over[k]; ok && e.deleted {
+			continue
 		}
 		keys = append(keys, k)
 	}
 	if err := st.Err(); err != nil {
 		s.readErr("prefix "+prefix, err)
 	}
-	if s.crank == nil {
-		return keys
-	}
 	added := false
-	for k, e := range s.crank.kv {
-		if !e.deleted && strings.HasPrefix(k, prefix) {
+	for k, e := range over {
+		if !e.deleted {
 			if _, found := slices.BinarySearch(keys, k); !found {
 				keys = append(keys, k)
 				added = true
@@ -192,7 +216,7 @@ func (s *Store) HostGet(key string) (string, bool) {
 	if !IsHostKey(key) {
 		panic(fmt.Sprintf("store: %q is not a host key", key))
 	}
-	return s.committedGet(key)
+	return s.Get(key)
 }
 
 // HostSet writes a host.* key into the current block, outside the crank hash.
@@ -200,14 +224,8 @@ func (s *Store) HostSet(key, value string) error {
 	if !IsHostKey(key) {
 		return fmt.Errorf("store: %q is not a host key", key)
 	}
-	if err := s.begin(); err != nil {
-		return err
-	}
-	if err := s.exec("INSERT OR REPLACE INTO kvStore (key, value) VALUES (?, ?)", key, value); err != nil {
-		return s.fail(fmt.Errorf("host set %s: %w", key, err))
-	}
-	s.cache[key] = cached{value: value, present: true}
-	return nil
+	s.block.kv[key] = kvEntry{value: value}
+	return s.err
 }
 
 // HostDelete removes a host.* key in the current block.
@@ -215,18 +233,12 @@ func (s *Store) HostDelete(key string) error {
 	if !IsHostKey(key) {
 		return fmt.Errorf("store: %q is not a host key", key)
 	}
-	if err := s.begin(); err != nil {
-		return err
-	}
-	if err := s.exec("DELETE FROM kvStore WHERE key = ?", key); err != nil {
-		return s.fail(fmt.Errorf("host delete %s: %w", key, err))
-	}
-	s.cache[key] = cached{}
-	return nil
+	s.block.kv[key] = kvEntry{deleted: true}
+	return s.err
 }
 
 // ActivityHash returns the activity hash as of the last ended crank.
 func (s *Store) ActivityHash() string {
-	v, _ := s.committedGet(ActivityHashKey)
+	v, _ := s.Get(ActivityHashKey)
 	return v
 }

@@ -2,10 +2,10 @@
 // string→string kv with ordered iteration, an append-only transcript per vat
 // and a content-addressed bundle store.
 //
-// Writes happen inside cranks. A crank's changes are buffered in memory and
-// reach SQLite only when the crank ends (EndCrank); an aborted crank leaves
-// nothing behind. The cranks of a block share one SQLite transaction, which
-// Commit makes durable, so a process killed at any moment leaves the database
+// Writes happen inside cranks. A crank's changes are buffered in memory; an
+// aborted crank leaves nothing behind, an ended one joins the block. Commit
+// writes the block — each key once, however many cranks changed it — in one
+// SQLite transaction, so a process killed at any moment leaves the database
 // as of the last Commit.
 package store
 
@@ -43,9 +43,11 @@ type Store struct {
 	opts Options
 	err  error // first I/O error; the store refuses further work
 
-	inTxn  bool // a block transaction is open
-	cache  map[string]cached
-	crank  *crankBuffer
+	cache  map[string]cached // committed values
+	inRead bool              // a read transaction is open (between commits)
+	block  *layer            // ended cranks since the last commit
+	crank  *layer            // the open crank, or nil
+	spare  *layer            // a reset layer for the next crank
 	hasher crankHasher
 
 	stmts       map[string]*sqlite3.Stmt
@@ -88,6 +90,7 @@ func Create(path string, opts Options) (*Store, error) {
 	err = s.db.Exec(schemaSQL)
 	if err == nil {
 		err = s.exec("INSERT INTO meta (key, value) VALUES ('format', ?)", Format)
+		s.endRead()
 	}
 	if err != nil {
 		s.Close()
@@ -150,6 +153,7 @@ func newStore(path string, db *sqlite3.Conn, opts Options) (*Store, error) {
 		db:          db,
 		opts:        opts,
 		cache:       make(map[string]cached),
+		block:       newLayer(),
 		stmts:       make(map[string]*sqlite3.Stmt),
 		transcripts: make(map[string]*transcriptHead),
 	}
@@ -178,38 +182,13 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
-	if s.inTxn {
-		s.db.Exec("ROLLBACK")
-		s.inTxn = false
-	}
+	s.endRead()
 	for _, st := range s.stmts {
 		st.Close()
 	}
 	err := s.db.Close()
 	s.db = nil
 	return err
-}
-
-// Commit ends the block: every crank ended since the last Commit becomes
-// durable. It refuses while a crank is open.
-func (s *Store) Commit() error {
-	if s.err != nil {
-		return s.err
-	}
-	if s.crank != nil {
-		return errors.New("store: commit inside a crank")
-	}
-	if !s.inTxn {
-		return nil
-	}
-	if err := s.db.Exec("COMMIT"); err != nil {
-		return s.fail(fmt.Errorf("commit: %w", err))
-	}
-	s.inTxn = false
-	if len(s.cache) > s.opts.CacheEntries {
-		clear(s.cache)
-	}
-	return nil
 }
 
 // DBSize returns the size in bytes of the database and its write-ahead log.
@@ -231,23 +210,28 @@ func (s *Store) fail(err error) error {
 	return s.err
 }
 
-// begin opens the block transaction if it is not open yet.
-func (s *Store) begin() error {
-	if s.err != nil {
-		return s.err
+// beginRead opens a read transaction that lasts until the next commit, so
+// reads between commits share one snapshot and one lock instead of taking
+// the WAL lock each time.
+func (s *Store) beginRead() {
+	if !s.inRead && s.db.GetAutocommit() {
+		if s.db.Exec("BEGIN DEFERRED") == nil {
+			s.inRead = true
+		}
 	}
-	if s.inTxn {
-		return nil
+}
+
+// endRead ends the read transaction, if one is open.
+func (s *Store) endRead() {
+	if s.inRead {
+		s.db.Exec("COMMIT")
+		s.inRead = false
 	}
-	if err := s.db.Exec("BEGIN IMMEDIATE"); err != nil {
-		return s.fail(fmt.Errorf("begin block: %w", err))
-	}
-	s.inTxn = true
-	return nil
 }
 
 // stmt returns a cached prepared statement, reset and with bindings cleared.
 func (s *Store) stmt(sql string) (*sqlite3.Stmt, error) {
+	s.beginRead()
 	if st, ok := s.stmts[sql]; ok {
 		st.Reset()
 		st.ClearBindings()

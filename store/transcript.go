@@ -40,6 +40,9 @@ func (s *Store) head(vat string) transcriptHead {
 			return h
 		}
 	}
+	if h, ok := s.block.heads[vat]; ok {
+		return h
+	}
 	if h, ok := s.transcripts[vat]; ok {
 		return *h
 	}
@@ -77,22 +80,18 @@ func (s *Store) TranscriptHash(vat string) string { return s.head(vat).hash }
 // DeleteTranscript removes vat's transcript in the current crank.
 func (s *Store) DeleteTranscript(vat string) {
 	c := s.mustCrank("delete transcript " + vat)
-	kept := c.transcripts[:0]
-	for _, t := range c.transcripts {
-		if t.vat != vat {
-			kept = append(kept, t)
-		}
-	}
-	c.transcripts = kept
-	c.deletedTranscripts = append(c.deletedTranscripts, vat)
+	c.dropTranscript(vat)
+	c.deleted = append(c.deleted, vat)
 	c.heads[vat] = transcriptHead{hash: InitialTranscriptHash}
 }
 
 // ReadTranscript calls fn for each item of vat's transcript from position
 // from on, in order, stopping at the first error fn returns.
 func (s *Store) ReadTranscript(vat string, from uint64, fn func(TranscriptEntry) error) error {
-	// Read positions in pages so fn may use the store between items.
-	for {
+	crankDeleted := s.crank != nil && slices.Contains(s.crank.deleted, vat)
+	blockDeleted := crankDeleted || slices.Contains(s.block.deleted, vat)
+	// Read committed items in pages so fn may use the store between items.
+	for !blockDeleted {
 		page, err := s.readTranscriptPage(vat, from, 256)
 		if err != nil {
 			return err
@@ -107,8 +106,15 @@ func (s *Store) ReadTranscript(vat string, from uint64, fn func(TranscriptEntry)
 		}
 		from = page[len(page)-1].Pos + 1
 	}
+	layers := []*layer{s.block}
+	if crankDeleted {
+		layers = nil
+	}
 	if s.crank != nil {
-		for _, t := range s.crank.transcripts {
+		layers = append(layers, s.crank)
+	}
+	for _, l := range layers {
+		for _, t := range l.transcripts {
 			if t.vat == vat && t.pos >= from {
 				if err := fn(TranscriptEntry{Pos: t.pos, Incarnation: t.incarnation, Item: t.item, Hash: t.hash}); err != nil {
 					return err
@@ -120,9 +126,6 @@ func (s *Store) ReadTranscript(vat string, from uint64, fn func(TranscriptEntry)
 }
 
 func (s *Store) readTranscriptPage(vat string, from uint64, limit int) ([]TranscriptEntry, error) {
-	if s.crank != nil && slices.Contains(s.crank.deletedTranscripts, vat) {
-		return nil, nil
-	}
 	st, err := s.stmt("SELECT position, incarnation, item, hash FROM transcriptItems WHERE vatID = ? AND position >= ? ORDER BY position LIMIT ?")
 	if err != nil {
 		return nil, fmt.Errorf("read transcript %s: %w", vat, err)
@@ -149,13 +152,26 @@ func (s *Store) readTranscriptPage(vat string, from uint64, limit int) ([]Transc
 // TranscriptVats returns every vat that has transcript items, sorted.
 func (s *Store) TranscriptVats() []string {
 	st := s.mustStmt("SELECT DISTINCT vatID FROM transcriptItems ORDER BY vatID")
-	defer st.Reset()
 	var out []string
 	for st.Step() {
 		out = append(out, st.ColumnText(0))
 	}
-	if err := st.Err(); err != nil {
+	err := st.Err()
+	st.Reset()
+	if err != nil {
 		s.readErr("transcript vats", err)
+	}
+	out = slices.DeleteFunc(out, func(v string) bool { return s.head(v).length == 0 })
+	layers := []*layer{s.block}
+	if s.crank != nil {
+		layers = append(layers, s.crank)
+	}
+	for _, l := range layers {
+		for _, t := range l.transcripts {
+			if i, found := slices.BinarySearch(out, t.vat); !found {
+				out = slices.Insert(out, i, t.vat)
+			}
+		}
 	}
 	return out
 }

@@ -196,8 +196,18 @@ func (s *State) ResolvePromise(kp vat.KRef, rejected bool, data CapData) {
 
 // DeletePromise removes every key of kp.
 func (s *State) DeletePromise(kp vat.KRef) {
-	for _, k := range s.kv.KeysWithPrefix(string(kp) + ".") {
-		s.kv.Delete(k)
+	p := string(kp)
+	del := func(key string) {
+		if s.kv.Has(key) {
+			s.kv.Delete(key)
+		}
+	}
+	n := s.getUintOr(p+".queue.nextID", 0)
+	for i := uint64(0); i < n; i++ {
+		del(p + ".queue." + strconv.FormatUint(i, 10))
+	}
+	for _, suffix := range []string{".data.body", ".data.slots", ".decider", ".pinned", ".queue.nextID", ".refCount", ".state", ".subscribers"} {
+		del(p + suffix)
 	}
 }
 

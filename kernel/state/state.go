@@ -81,6 +81,14 @@ func (s *State) getUint(key string) uint64 {
 	return n
 }
 
+// getUintOr reads a number that may be absent.
+func (s *State) getUintOr(key string, def uint64) uint64 {
+	if !s.kv.Has(key) {
+		return def
+	}
+	return s.getUint(key)
+}
+
 func (s *State) setUint(key string, n uint64) { s.kv.Set(key, strconv.FormatUint(n, 10)) }
 
 // allocate returns the counter at key and increments it.
