@@ -1,0 +1,73 @@
+package vat
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+func sampleEntries() []TranscriptEntry {
+	return []TranscriptEntry{
+		{Delivery: Delivery{Kind: DeliverStartVat, VatParameters: CapData{Body: `#{"label":"c"}`}}, Outcome: Outcome{}},
+		{
+			Delivery: Delivery{Kind: DeliverMessage, Target: "o+0", Methargs: CapData{Body: `#["ping",["$0.Alleged: x",1]]`, Slots: []VRef{"o-1"}}, Result: "p-1"},
+			Syscalls: []SyscallRecord{
+				{Syscall: Syscall{Kind: SysSend, Target: "o-1", Methargs: CapData{Body: `#["pong",[]]`}, Result: "p+5"}},
+				{Syscall: Syscall{Kind: SysSubscribe, VPID: "p+5"}},
+				{Syscall: Syscall{Kind: SysVatstoreGet, Key: "baggage.k"}, Result: SyscallResult{Found: true, Value: "#\"v\\n\u2028\""}},
+				{Syscall: Syscall{Kind: SysResolve, Resolutions: []Resolution{{VPID: "p-1", Rejected: true, Data: CapData{Body: `#{"#error":"no","name":"Error"}`}}}}},
+			},
+			Outcome: Outcome{Computrons: 1234},
+		},
+		{
+			Delivery: Delivery{Kind: DeliverNotify, Resolutions: []Resolution{{VPID: "p+5", Data: CapData{Body: "#1"}}}},
+			Syscalls: []SyscallRecord{{Syscall: Syscall{Kind: SysExit, Failure: true, Info: CapData{Body: `#"bye"`}}}},
+			Outcome:  Outcome{Err: "vat exited", Computrons: 7},
+		},
+	}
+}
+
+func TestTranscriptEntryRoundTrip(t *testing.T) {
+	for i, e := range sampleEntries() {
+		enc := e.Encode()
+		got, err := DecodeTranscriptEntry(enc)
+		if err != nil {
+			t.Fatalf("entry %d: %v\n%s", i, err, enc)
+		}
+		if again := got.Encode(); !bytes.Equal(again, enc) {
+			t.Fatalf("entry %d does not round-trip:\n%s\n%s", i, enc, again)
+		}
+	}
+}
+
+func TestTranscriptEntryMalformed(t *testing.T) {
+	for _, in := range []string{``, `{}`, `[]`, `{"d":["message"],"sc":[],"r":["ok",0]}`, `{"d":["startVat",["#1"]],"sc":[1],"r":["ok",0]}`,
+		`{"d":["startVat",["#1"]],"sc":[],"r":["maybe",0]}`, `{"d":["startVat",["#1"]],"sc":[],"r":["ok",0],"x":1}`, `{"d":["teleport"],"sc":[],"r":["ok",0]}`} {
+		if _, err := DecodeTranscriptEntry([]byte(in)); !errors.Is(err, ErrMalformedTranscript) {
+			t.Errorf("DecodeTranscriptEntry(%q) = %v, want ErrMalformedTranscript", in, err)
+		}
+	}
+}
+
+// FuzzDecodeTranscriptEntry: decoding never panics, and what decodes
+// re-encodes to bytes that decode to the same encoding.
+func FuzzDecodeTranscriptEntry(f *testing.F) {
+	for _, e := range sampleEntries() {
+		f.Add(e.Encode())
+	}
+	f.Add([]byte(`{"d":["startVat",["#1"]],"sc":[],"r":["ok",0]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := DecodeTranscriptEntry(data)
+		if err != nil {
+			return
+		}
+		enc := e.Encode()
+		e2, err := DecodeTranscriptEntry(enc)
+		if err != nil {
+			t.Fatalf("re-encoding does not decode: %v\n%s", err, enc)
+		}
+		if !bytes.Equal(e2.Encode(), enc) {
+			t.Fatalf("encoding is not stable:\n%s\n%s", enc, e2.Encode())
+		}
+	})
+}
