@@ -55,6 +55,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newDemoCmd(),
 		newBundleCmd(),
 		newReplayCmd(),
+		newBenchCmd(),
 	)
 	return root
 }
