@@ -104,16 +104,27 @@ func scenarioDriver(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
 	})
 }
 
-// rogueWorker is a hand-written worker whose vat makes an illegal syscall:
-// a send to an import it was never given.
+// rogueWorker is a hand-written worker whose vat makes an illegal syscall
+// when it gets a message: forge sends to an import it was never given,
+// usurp resolves a promise it was handed but does not decide, garble sends
+// capdata that is not smallcaps.
 type rogueWorker struct{}
 
 func (rogueWorker) Deliver(d vat.Delivery, sys vat.Syscaller) vat.Outcome {
-	if d.Kind == vat.DeliverMessage {
-		r := sys(vat.Syscall{Kind: vat.SysSend, Target: "o-99", Methargs: vat.CapData{Body: `#["steal",[]]`}})
-		if r.Err != "" {
-			return vat.Outcome{Err: "syscall failed: " + r.Err}
-		}
+	if d.Kind != vat.DeliverMessage {
+		return vat.Outcome{}
+	}
+	var s vat.Syscall
+	switch {
+	case strings.Contains(d.Methargs.Body, "usurp"):
+		s = vat.Syscall{Kind: vat.SysResolve, Resolutions: []vat.Resolution{{VPID: d.Methargs.Slots[0], Data: vat.CapData{Body: "#1"}}}}
+	case strings.Contains(d.Methargs.Body, "garble"):
+		s = vat.Syscall{Kind: vat.SysSend, Target: d.Target, Methargs: vat.CapData{Body: `{"not":"smallcaps"}`}}
+	default:
+		s = vat.Syscall{Kind: vat.SysSend, Target: "o-99", Methargs: vat.CapData{Body: `#["steal",[]]`}}
+	}
+	if r := sys(s); r.Err != "" {
+		return vat.Outcome{Err: "syscall failed: " + r.Err}
 	}
 	return vat.Outcome{}
 }
@@ -256,5 +267,53 @@ func TestActivityHashDeterministic(t *testing.T) {
 	}
 	if a == c {
 		t.Fatal("a different input gave the same activity hash")
+	}
+}
+
+func TestIllegalSyscallsTerminateOnlyTheVat(t *testing.T) {
+	for _, tc := range []struct{ method, reason string }{
+		{"forge", "unknown import o-99"},
+		{"usurp", "not the decider"},
+		{"garble", "malformed"},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			var reasons []string
+			maker := rogueMaker{cooper.NewMaker(gonative.Registry{"sc-target": scenarioTarget})}
+			cfg := &kernel.Config{Vats: []kernel.VatConfig{
+				{Name: "target", BundleName: "sc-target"},
+				{Name: "rogue", BundleName: "rogue"},
+			}}
+			k, err := kernel.Create(t.TempDir(), cfg, kernel.Options{Maker: maker, Observer: func(e kernel.Event) {
+				if e.Type == "terminate-vat" {
+					reasons = append(reasons, e.Reason)
+				}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			var args []capdata.Value
+			if tc.method == "usurp" {
+				// A promise the host holds: the kernel decides it, not the rogue.
+				kp, err := k.QueueToVatRoot("target", "later", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				args = []capdata.Value{capdata.Slot{Ref: string(kp), Kind: capdata.Promise}}
+			}
+			rejected, v := call(t, k, "rogue", tc.method, args...)
+			if !rejected || capdata.Format(v) != `Error("vat terminated")` {
+				t.Fatalf("rogue.%s = %v %s", tc.method, rejected, capdata.Format(v))
+			}
+			if len(reasons) != 1 || !strings.Contains(reasons[0], tc.reason) {
+				t.Fatalf("termination reasons %q, want one mentioning %q", reasons, tc.reason)
+			}
+			if rejected, v := call(t, k, "target", "echo", "still here"); rejected || v != "still here" {
+				t.Fatalf("target after the rogue: %v %s", rejected, capdata.Format(v))
+			}
+			if bad := kernel.AuditRefCounts(k.State()); len(bad) > 0 {
+				t.Fatalf("reference counts: %+v", bad)
+			}
+		})
 	}
 }
