@@ -361,3 +361,23 @@ func TestCrashWhileCreatingDynamicVats(t *testing.T) {
 		t.Fatalf("replay after the crash: %v", err)
 	}
 }
+
+func TestKernelDirectoryIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cooper.Open(dir, cooper.Options{}); !errors.Is(err, kernel.ErrInUse) {
+		t.Fatalf("second Open while the kernel runs = %v, want ErrInUse", err)
+	}
+	k.Close()
+	k, err = cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	k.Close()
+	if _, err := cooper.Open(t.TempDir(), cooper.Options{}); !errors.Is(err, kernel.ErrNotKernel) {
+		t.Fatalf("Open of an empty directory = %v", err)
+	}
+}

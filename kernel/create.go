@@ -66,14 +66,28 @@ func Create(dir string, cfg *Config, opts Options) (k *Kernel, err error) {
 		madeDir = true
 	}
 	path := filepath.Join(dir, DBName)
-	st, err := store.Create(path, opts.Store)
-	if errors.Is(err, store.ErrExists) {
+	if Exists(dir) {
 		return nil, fmt.Errorf("%s already holds a kernel", dir)
 	}
+	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
+	st, err := store.Create(path, opts.Store)
+	if errors.Is(err, store.ErrExists) {
+		lock.release()
+		return nil, fmt.Errorf("%s already holds a kernel", dir)
+	}
+	if err != nil {
+		lock.release()
+		os.Remove(filepath.Join(dir, LockName))
+		if madeDir {
+			os.Remove(dir)
+		}
+		return nil, err
+	}
 	k = newKernel(dir, st, opts)
+	k.lock = lock
 	made := k
 	defer func() {
 		if err != nil {
@@ -81,6 +95,7 @@ func Create(dir string, cfg *Config, opts Options) (k *Kernel, err error) {
 			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 				os.Remove(path + suffix)
 			}
+			os.Remove(filepath.Join(dir, LockName))
 			if madeDir {
 				os.Remove(dir)
 			}

@@ -27,6 +27,9 @@ const DBName = "kernel.sqlite"
 // ErrNotKernel is returned by Open for a directory that holds no kernel.
 var ErrNotKernel = errors.New("not a kernel directory")
 
+// ErrInUse is returned when another process runs the kernel in a directory.
+var ErrInUse = errors.New("kernel directory in use by another process")
+
 // ErrPanicked is wrapped by every error of a kernel that has stopped.
 var ErrPanicked = errors.New("kernel panic")
 
@@ -64,6 +67,7 @@ type Kernel struct {
 	crankNum  uint64
 	// failed is set once the kernel has stopped; every later call returns it.
 	failed error
+	lock   *dirLock
 }
 
 func newKernel(dir string, st *store.Store, opts Options) *Kernel {
@@ -95,16 +99,26 @@ func Open(dir string, opts Options) (*Kernel, error) {
 	if opts.Maker == nil {
 		return nil, errors.New("kernel: Options.Maker is required")
 	}
-	st, err := store.Open(filepath.Join(dir, DBName), opts.Store)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotStore) {
+	if !Exists(dir) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotKernel)
 	}
+	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
+	st, err := store.Open(filepath.Join(dir, DBName), opts.Store)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotStore) {
+		lock.release()
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotKernel)
+	}
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
 	k := newKernel(dir, st, opts)
+	k.lock = lock
 	if err := k.start(); err != nil {
-		st.Close()
+		k.Close()
 		return nil, err
 	}
 	return k, nil
@@ -240,7 +254,10 @@ func (k *Kernel) closeWorkers() {
 // Close stops every worker and closes the store, discarding an uncommitted block.
 func (k *Kernel) Close() error {
 	k.closeWorkers()
-	return k.store.Close()
+	err := k.store.Close()
+	k.lock.release()
+	k.lock = nil
+	return err
 }
 
 // Commit ends the block: everything done since the last commit becomes durable.
