@@ -202,6 +202,13 @@ func TestMeteredVatIsTerminatedOnUnderflow(t *testing.T) {
 	}})
 	defer k.Close()
 	callNumber(t, k, "bootstrap", "metered", "m", 300000.0, 100000.0)
+	if got := callString(t, k, "bootstrap", "meterNews", "m"); got != "no news" {
+		t.Fatalf("meter news before any work: %s", got)
+	}
+	callString(t, k, "bootstrap", "work", "m", 250000.0)
+	if got := callString(t, k, "bootstrap", "meterNews", "m"); !strings.HasPrefix(got, "below threshold: ") {
+		t.Fatalf("meter news after crossing the threshold: %s", got)
+	}
 	var last string
 	for i := 0; i < 50 && last != "rejected: vat terminated"; i++ {
 		last = callString(t, k, "bootstrap", "work", "m", 10000.0)

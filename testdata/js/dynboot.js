@@ -7,6 +7,7 @@ export function buildRootObject() {
   const roots = new Map();
   const admins = new Map();
   const done = new Map();
+  const news = new Map();
   const remember = (name, { root, adminNode }) => {
     roots.set(name, root);
     admins.set(name, adminNode);
@@ -42,6 +43,12 @@ export function buildRootObject() {
     },
     async metered(name, remaining, threshold) {
       const meter = await E(svc).createMeter(BigInt(remaining), BigInt(threshold));
+      news.set(
+        name,
+        E(E(meter).getNotifier())
+          .getUpdateSince(0)
+          .then(({ value }) => `below threshold: ${value.remaining}`),
+      );
       const bcap = await E(svc).getNamedBundleCap('busy');
       return remember(name, await E(svc).createVat(bcap, { name, meter }));
     },
@@ -64,6 +71,7 @@ export function buildRootObject() {
       return Promise.all([describe(pending), describe(after), done.get(name)]);
     },
     done: name => done.get(name),
+    meterNews: name => Promise.race([news.get(name), Promise.resolve('no news')]),
     upgrade: async name => describe(E(admins.get(name)).upgrade(await E(svc).getNamedBundleCap('counter'), {})),
   });
 }
