@@ -306,3 +306,18 @@ func TestCLIReplayCatchesCorruption(t *testing.T) {
 		t.Fatalf("the other vats should replay OK:\n%s", out)
 	}
 }
+
+func TestProgressBarQuietOffTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	if progressBar(&buf) != nil {
+		t.Fatal("progress bar on a buffer")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if progressBar(f) != nil {
+		t.Fatal("progress bar on a regular file")
+	}
+}
