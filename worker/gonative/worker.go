@@ -9,7 +9,6 @@
 package gonative
 
 import (
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -182,6 +181,3 @@ func describe(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
-
-// errAborted is what vat code sees from a syscall after the delivery failed.
-var errAborted = errors.New("vat is being terminated")
