@@ -230,8 +230,15 @@ func TestCrashKeepsLastCommit(t *testing.T) {
 func crashChild(t *testing.T, dir string, commits int) int {
 	t.Helper()
 	before := counterValue(t, dir)
+	return before + killCrashChild(t, dir, "", commits)
+}
+
+// killCrashChild runs TestCrashChild in mode on dir, waits for `commits`
+// commit reports, kills it with SIGKILL and returns the last reported count.
+func killCrashChild(t *testing.T, dir, mode string, commits int) int {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "COOPER_CRASH_DIR="+dir)
+	cmd.Env = append(os.Environ(), "COOPER_CRASH_DIR="+dir, "COOPER_CRASH_MODE="+mode)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -239,10 +246,9 @@ func crashChild(t *testing.T, dir string, commits int) int {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	last := 0
-	seen := 0
+	last, seen := 0, 0
 	sc := bufio.NewScanner(out)
-	for sc.Scan() {
+	for seen < commits && sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "error") {
 			cmd.Process.Kill()
@@ -251,9 +257,6 @@ func crashChild(t *testing.T, dir string, commits int) int {
 		if n, ok := strings.CutPrefix(line, "committed "); ok {
 			last, _ = strconv.Atoi(n)
 			seen++
-			if seen == commits {
-				break
-			}
 		}
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
@@ -261,7 +264,7 @@ func crashChild(t *testing.T, dir string, commits int) int {
 	if seen < commits {
 		t.Fatalf("child stopped after %d commits", seen)
 	}
-	return before + last
+	return last
 }
 
 // counterValue reads the static counter's count without changing the kernel.
@@ -313,32 +316,9 @@ func TestCrashWhileCreatingDynamicVats(t *testing.T) {
 		t.Fatal(err)
 	}
 	k.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "COOPER_CRASH_DIR="+dir, "COOPER_CRASH_MODE=dynamic")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	last, seen := 0, 0
-	sc := bufio.NewScanner(out)
-	for sc.Scan() && seen < 4 {
-		line := sc.Text()
-		if strings.HasPrefix(line, "error") {
-			cmd.Process.Kill()
-			t.Fatalf("child: %s", line)
-		}
-		if n, ok := strings.CutPrefix(line, "committed "); ok {
-			last, _ = strconv.Atoi(n)
-			seen++
-		}
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	last := killCrashChild(t, dir, "dynamic", 4)
 
-	k, err = cooper.Open(dir, cooper.Options{})
+	k, err := cooper.Open(dir, cooper.Options{})
 	if err != nil {
 		t.Fatalf("reopen after SIGKILL: %v", err)
 	}

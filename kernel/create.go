@@ -142,7 +142,8 @@ func (c *Config) validate(m vat.Maker) error {
 	if c.Bootstrap != "" && !seen[c.Bootstrap] {
 		return fmt.Errorf("bootstrap vat %q is not defined in vats", c.Bootstrap)
 	}
-	for name, id := range c.NamedBundles {
+	for _, name := range sortedKeys(c.NamedBundles) {
+		id := c.NamedBundles[name]
 		if _, ok := c.Bundles[id]; !ok {
 			return fmt.Errorf("bundle %q: %s is not in the configuration", name, id)
 		}
