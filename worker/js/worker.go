@@ -10,7 +10,6 @@
 package js
 
 import (
-	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/cooper-kernel/cooper/liveslots"
 	"github.com/cooper-kernel/cooper/vat"
 	"github.com/cooper-kernel/cooper/worker/js/metering"
+	"github.com/cooper-kernel/cooper/worker/jsvat"
 )
 
 func init() {
@@ -31,23 +31,9 @@ func init() {
 	time.Local = time.UTC
 }
 
-//go:embed prelude.js
-var preludeSource string
-
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
-	return goja.Compile("cooper-prelude.js", preludeSource, true)
+	return goja.Compile("cooper-prelude.js", jsvat.Prelude, true)
 })
-
-// BuiltinModules are the import specifiers vat code may use.
-var BuiltinModules = []string{
-	"@agoric/assert",
-	"@endo/errors",
-	"@endo/eventual-send",
-	"@endo/far",
-	"@endo/marshal",
-	"@endo/pass-style",
-	"@endo/promise-kit",
-}
 
 // MaxCallStackSize bounds JS recursion in a vat.
 const MaxCallStackSize = 2000
@@ -69,8 +55,8 @@ func (c *Programs) compile(data []byte) (*goja.Program, *bundle.Bundle, error) {
 		return nil, nil, err
 	}
 	for _, imp := range b.Imports {
-		if !isBuiltin(imp) {
-			return nil, nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(BuiltinModules, ", "))
+		if !jsvat.IsBuiltin(imp) {
+			return nil, nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(jsvat.BuiltinModules, ", "))
 		}
 	}
 	id := bundle.ID(data)
@@ -86,15 +72,6 @@ func (c *Programs) compile(data []byte) (*goja.Program, *bundle.Bundle, error) {
 	}
 	c.cache[id] = p
 	return p, b, nil
-}
-
-func isBuiltin(spec string) bool {
-	for _, m := range BuiltinModules {
-		if m == spec {
-			return true
-		}
-	}
-	return false
 }
 
 // Worker runs one JS vat.
