@@ -3,10 +3,13 @@ module github.com/cooper-kernel/cooper
 go 1.26.8
 
 require (
+	github.com/aperturerobotics/go-quickjs-wasi-reactor v0.15.1
 	github.com/dop251/goja v0.0.0-20260917113740-793a2a65c13b
 	github.com/evanw/esbuild v0.28.2
 	github.com/ncruces/go-sqlite3 v0.37.0
 	github.com/spf13/cobra v1.10.2
+	github.com/tetratelabs/wabin v0.0.0-20230304001439-f6f874872834
+	github.com/tetratelabs/wazero v1.12.0
 )
 
 require (

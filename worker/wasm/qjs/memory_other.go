@@ -1,0 +1,5 @@
+//go:build !unix
+
+package qjs
+
+func newLinearMemory(uint64) linearMemory { return &sliceMemory{} }

@@ -1,0 +1,5 @@
+package qjs
+
+import "syscall"
+
+const mapNoReserve = syscall.MAP_NORESERVE

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package qjs
+
+const mapNoReserve = 0
