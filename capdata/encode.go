@@ -324,9 +324,13 @@ func (e *encoder) error(x *Error, depth int) error {
 	if err := e.string(x.Message); err != nil {
 		return atKey(err, "message")
 	}
-	if x.ErrorID != "" {
+	id := x.ErrorID
+	if e.m.ErrorID != nil {
+		id = e.m.ErrorID()
+	}
+	if id != "" {
 		e.buf = append(e.buf, `,"errorId":`...)
-		if err := e.string(x.ErrorID); err != nil {
+		if err := e.string(id); err != nil {
 			return atKey(err, "errorId")
 		}
 	}

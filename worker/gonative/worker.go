@@ -181,3 +181,12 @@ func describe(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+func (f *face) Settled(p any) (bool, capdata.Value, bool) {
+	pr, ok := p.(*Promise)
+	if !ok {
+		return false, nil, false
+	}
+	done, rejected, v := pr.Settled()
+	return rejected, v, done
+}

@@ -278,7 +278,7 @@
     send(x, method, args).catch(() => {});
   }
   const E = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => send(x, method, harden(args)),
+    get: (_t, method) => (...args) => freeze(send(x, method, harden(args))),
     apply: () => {
       throw TypeError('E(x)(...) is not supported: use E(x).method(...)');
     },
