@@ -174,11 +174,11 @@ func (e *encoder) encode(v Value, depth int) error {
 		return e.slot(x)
 	default:
 		if e.m.ToSlot == nil {
-			return fail("cannot pass %T", v)
+			return fail("cannot pass a reference without a slot table")
 		}
 		s, err := e.m.ToSlot(v)
 		if err != nil {
-			return &pathError{msg: fmt.Sprintf("%T", v), cause: err}
+			return &pathError{msg: "reference", cause: err}
 		}
 		return e.slot(s)
 	}

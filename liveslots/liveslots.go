@@ -213,7 +213,7 @@ func (ls *Liveslots) startVat(params vat.CapData) error {
 		})
 		ls.face.RunJobs()
 		if !settled && ls.failed == nil {
-			return errors.New("buildRootObject unresolved: the promise it returned did not settle during startVat")
+			return errors.New("Error: buildRootObject unresolved")
 		}
 	} else {
 		set(root)

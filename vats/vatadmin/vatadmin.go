@@ -180,7 +180,7 @@ func (va *vatAdmin) convertOptions(rest []any) (*capdata.Record, error) {
 		case "name":
 			name, ok := v.(string)
 			if !ok {
-				return nil, errors.New("CreateVatOptions(name)")
+				return nil, errors.New("CreateVatOptions((a string))")
 			}
 			if len([]rune(name)) >= 200 {
 				return nil, fmt.Errorf("CreateVatOptions: oversized vat name %s", quote(name))
@@ -192,7 +192,7 @@ func (va *vatAdmin) convertOptions(rest []any) (*capdata.Record, error) {
 		case "managerType":
 			mt, ok := v.(string)
 			if !ok {
-				return nil, errors.New("CreateVatOptions(managerType)")
+				return nil, errors.New("CreateVatOptions((a string))")
 			}
 			if !slices.Contains(managerTypes, mt) {
 				return nil, fmt.Errorf("CreateVatOptions: bad managerType %s", mt)
@@ -200,14 +200,14 @@ func (va *vatAdmin) convertOptions(rest []any) (*capdata.Record, error) {
 		case "enableSetup", "enablePipelining", "useTranscript":
 			b, ok := v.(bool)
 			if !ok {
-				return nil, fmt.Errorf("CreateVatOptions(%s)", key)
+				return nil, errors.New("CreateVatOptions((a string))")
 			}
 			if key == "enablePipelining" {
 				out.Set(key, b)
 			}
 		case "reapInterval":
 			if _, ok := v.(float64); !ok {
-				return nil, errors.New("CreateVatOptions(reapInterval)")
+				return nil, errors.New("CreateVatOptions((a string))")
 			}
 		case "nodeOptions":
 			return nil, errors.New("CreateVatOptions: nodeOptions requires managerType='node-subprocess'")

@@ -179,7 +179,7 @@ func describe(v any) string {
 	if v == nil {
 		return "null"
 	}
-	return fmt.Sprintf("%T", v)
+	return capdata.Format(v)
 }
 
 func (f *face) Settled(p any) (bool, capdata.Value, bool) {
