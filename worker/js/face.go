@@ -363,8 +363,8 @@ func (w *Worker) fromCapDepth(v capdata.Value, depth int) (goja.Value, error) {
 		return t, nil
 	case *capdata.Error:
 		return w.errorValue(x.Name, x.Message), nil
-	case *goja.Object:
-		return x, nil
+	case goja.Value:
+		return x, nil // a language value handed back (a promise, or a method's result)
 	}
 	if _, ok := v.(capdata.Undefined); ok {
 		return goja.Undefined(), nil
@@ -398,4 +398,21 @@ func wellKnownName(sym *goja.Symbol) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func (f *face) Settled(p any) (bool, capdata.Value, bool) {
+	w := f.w()
+	obj, ok := p.(*goja.Object)
+	if !ok {
+		return false, nil, false
+	}
+	pr, ok := obj.Export().(*goja.Promise)
+	if !ok || pr.State() == goja.PromiseStatePending {
+		return false, nil, false
+	}
+	v, err := w.toCap(pr.Result())
+	if err != nil {
+		return true, &capdata.Error{Name: "TypeError", Message: err.Error()}, true
+	}
+	return pr.State() == goja.PromiseStateRejected, v, true
 }
