@@ -13,6 +13,7 @@ package cooper
 import (
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 
 	"github.com/cooper-kernel/cooper/bundle"
@@ -23,6 +24,7 @@ import (
 	"github.com/cooper-kernel/cooper/vats/vatadmin"
 	"github.com/cooper-kernel/cooper/worker/gonative"
 	"github.com/cooper-kernel/cooper/worker/js"
+	"github.com/cooper-kernel/cooper/worker/wasm"
 )
 
 // Options configure a kernel opened through this package.
@@ -59,13 +61,21 @@ type Maker struct {
 	GoVats gonative.Registry
 	// Programs caches compiled JS bundles, shared by every vat of the process.
 	Programs *js.Programs
+	// JSWorker is the engine of JS vats: "goja" (the default) or "wasm".
+	JSWorker string
+	// Wasm starts wasm workers.
+	Wasm *wasm.Maker
 }
+
+// JSWorkerEnv names the environment variable that selects the engine of JS
+// vats when the options do not: "goja" or "wasm".
+const JSWorkerEnv = "COOPER_JS_WORKER"
 
 // NewMaker returns a Maker with the built-in Go vats plus extra.
 func NewMaker(extra gonative.Registry) *Maker {
 	reg := BuiltinGoVats()
 	maps.Copy(reg, extra)
-	return &Maker{GoVats: reg, Programs: js.NewPrograms()}
+	return &Maker{GoVats: reg, Programs: js.NewPrograms(), JSWorker: os.Getenv(JSWorkerEnv), Wasm: wasm.NewMaker(wasm.Options{})}
 }
 
 // NewWorker starts a worker for spec.
@@ -78,6 +88,13 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 		}
 		return gonative.New(spec, ctor), nil
 	case vat.ManagerJS:
+		if m.JSWorker == "wasm" {
+			w, err := m.Wasm.New(spec)
+			if err != nil {
+				return nil, err
+			}
+			return w, nil
+		}
 		w, err := js.New(spec, m.Programs)
 		if err != nil {
 			return nil, err

@@ -534,6 +534,22 @@ func (ls *Liveslots) RefOf(v any) (ref vat.VRef, ok bool) {
 	return "", false
 }
 
+// Holds reports whether liveslots still refers to the language object v
+// (an export, an import, a promise the kernel knows). A worker that keeps
+// language objects in tables for liveslots may drop the others after a
+// delivery.
+func (ls *Liveslots) Holds(v any) bool {
+	if _, ok := ls.valToSlot[v]; ok {
+		return true
+	}
+	for _, x := range ls.slotToVal { // rare: v registered under a retired second vref
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
 // Exit ends the vat: a clean exit with a completion value, or a failure with a reason.
 func (ls *Liveslots) Exit(failure bool, info capdata.Value) {
 	data, err := ls.serialize(info)

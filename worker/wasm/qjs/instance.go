@@ -77,6 +77,7 @@ type state struct {
 	RT, Ctx uint32 // JSRuntime*, JSContext*
 	Scratch uint32 // maxNesting × scratchSlot bytes of scratch memory
 	Host    Value  // the host function object
+	Root    Value  // a value Go keeps (SetRoot), saved in snapshots
 }
 
 const scratchSlot = 32
@@ -101,6 +102,9 @@ const (
 	fnNewCFunction2
 	fnInitialize
 	fnRunGC
+	fnIsPromise
+	fnPromiseState
+	fnPromiseResult
 	numFns
 )
 
@@ -108,7 +112,7 @@ var fnNames = [numFns]string{
 	"malloc", "free", "JS_NewStringLen", "JS_ToCStringLen2", "JS_FreeCString",
 	"JS_FreeValue", "JS_DupValue", "JS_Call", "JS_Eval", "JS_GetException",
 	"JS_ExecutePendingJob", "JS_NewRuntime", "JS_NewContext", "JS_NewCFunction2",
-	"_initialize", "JS_RunGC",
+	"_initialize", "JS_RunGC", "JS_IsPromise", "JS_PromiseState", "JS_PromiseResult",
 }
 
 type instanceKey struct{}
@@ -221,6 +225,24 @@ func (in *Instance) boot() error {
 // message of a *Throw. Pass it to JS with [Instance.CallValue] and keep it
 // away from vat code.
 func (in *Instance) HostFunction() Value { return in.st.Host }
+
+// SetRoot makes v (owned by the instance from now on) the value Go keeps
+// across snapshots: [Instance.Root] returns it, also after a restore.
+func (in *Instance) SetRoot(v Value) error {
+	if in.st.Root != 0 {
+		if err := in.FreeValue(in.st.Root); err != nil {
+			return err
+		}
+	}
+	in.st.Root = v
+	return nil
+}
+
+// Root returns the value set by SetRoot (0 if none).
+func (in *Instance) Root() Value { return in.st.Root }
+
+// Engine returns the engine that made the instance.
+func (in *Instance) Engine() *Engine { return in.e }
 
 // Close frees the instance.
 func (in *Instance) Close() {
@@ -443,12 +465,15 @@ func (in *Instance) CallValue(f Value, args ...Value) (Value, error) {
 }
 
 // Call calls f(arg) and returns String(result).
-func (in *Instance) Call(f Value, arg string) (string, error) {
+func (in *Instance) Call(f Value, arg string) (string, error) { return in.CallString(f, arg) }
+
+// CallString calls f(arg, extra...) and returns String(result).
+func (in *Instance) CallString(f Value, arg string, extra ...Value) (string, error) {
 	s, err := in.NewString(arg)
 	if err != nil {
 		return "", err
 	}
-	r, callErr := in.CallValue(f, s)
+	r, callErr := in.CallValue(f, append([]Value{s}, extra...)...)
 	if err := in.FreeValue(s); err != nil {
 		return "", err
 	}
@@ -504,6 +529,18 @@ func hostCall(ctx context.Context, m api.Module, stack []uint64) {
 		v, _ := mem.ReadUint64Le(argv)
 		op = Value(v).int()
 	}
+	if op < 0 {
+		var v uint64
+		if argc >= 2 {
+			v, _ = mem.ReadUint64Le(argv + 8)
+		}
+		r, err := in.intrinsic(op, Value(v))
+		if err != nil {
+			panic(&unwind{err})
+		}
+		stack[0] = uint64(r)
+		return
+	}
 	if argc >= 2 {
 		v, _ := mem.ReadUint64Le(argv + 8)
 		s, err := in.String(Value(v))
@@ -513,6 +550,9 @@ func hostCall(ctx context.Context, m api.Module, stack []uint64) {
 		payload = s
 	}
 	reply, err := in.handle(op, payload)
+	if err == nil && in.dead != nil {
+		err = in.dead // the handler aborted the instance
+	}
 	if err != nil {
 		var t *Throw
 		if !errors.As(err, &t) {
@@ -544,3 +584,41 @@ func (in *Instance) handle(op int, payload string) (reply string, err error) {
 	}()
 	return in.handler(op, payload)
 }
+
+// Intrinsic host operations: JS calls host(op, value) with one of these
+// negative op numbers and gets a JS value back instead of a string. The
+// Handler never sees them.
+const (
+	// OpIsPromise: host(OpIsPromise, v) is true if v is a native promise.
+	OpIsPromise = -1
+	// OpPromiseState: host(OpPromiseState, p) is 0 pending, 1 fulfilled,
+	// 2 rejected, -1 not a promise.
+	OpPromiseState = -2
+	// OpPromiseResult: host(OpPromiseResult, p) is the value or reason of a
+	// settled promise, undefined otherwise.
+	OpPromiseResult = -3
+)
+
+const tagBool = 1
+
+func (in *Instance) intrinsic(op int, v Value) (Value, error) {
+	switch op {
+	case OpIsPromise:
+		r, err := in.invoke(fnIsPromise, uint64(v))
+		return Value(uint64(tagBool)<<32 | r&1), err
+	case OpPromiseState:
+		r, err := in.invoke(fnPromiseState, uint64(in.st.Ctx), uint64(v))
+		if int32(r) < 0 || int32(r) > 2 {
+			r = uint64(uint32(0xffffffff))
+		}
+		return Value(uint64(uint32(r))), err
+	case OpPromiseResult:
+		r, err := in.invoke(fnPromiseResult, uint64(in.st.Ctx), uint64(v))
+		return Value(r), err
+	}
+	return Undefined, nil
+}
+
+// Abort kills the instance with err. Called from a Handler, it ends the
+// running call as soon as the handler returns.
+func (in *Instance) Abort(err error) { in.kill(err) }

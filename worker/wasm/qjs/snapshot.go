@@ -85,7 +85,7 @@ func (e *Engine) Restore(s *Snapshot, opts Options) (*Instance, error) {
 
 const pageSize = 65536
 
-var snapshotMagic = []byte("CQJSNAP1")
+var snapshotMagic = []byte("CQJSNAP2")
 
 // Encode serializes s: magic, module hash, engine pointers, globals, memory.
 // The memory is not compressed.
@@ -99,6 +99,7 @@ func (s *Snapshot) Encode() []byte {
 	b = binary.LittleEndian.AppendUint32(b, s.st.Ctx)
 	b = binary.LittleEndian.AppendUint32(b, s.st.Scratch)
 	b = binary.LittleEndian.AppendUint64(b, uint64(s.st.Host))
+	b = binary.LittleEndian.AppendUint64(b, uint64(s.st.Root))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(s.Globals)))
 	for _, g := range s.Globals {
 		b = binary.LittleEndian.AppendUint64(b, g)
@@ -118,6 +119,7 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 	s.ModuleHash = hex.EncodeToString(hash)
 	s.st.RT, s.st.Ctx, s.st.Scratch = r.u32(), r.u32(), r.u32()
 	s.st.Host = Value(r.u64())
+	s.st.Root = Value(r.u64())
 	n := r.u32()
 	if uint64(n)*8 > uint64(len(r.b)) {
 		return nil, fmt.Errorf("%w: %d globals", ErrBadSnapshot, n)

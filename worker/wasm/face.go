@@ -1,0 +1,363 @@
+package wasm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/wasm/qjs"
+)
+
+// face implements liveslots.Face on handles: language objects are JS
+// values kept by the instance, compared by handle number.
+type face Worker
+
+func (f *face) w() *Worker { return (*Worker)(f) }
+
+func (f *face) StartVat(params capdata.Value) (any, error) {
+	w := f.w()
+	p, err := encodeWire(params)
+	if err != nil {
+		return nil, fmt.Errorf("vatParameters: %w", err)
+	}
+	r, ok := w.call('S', p)
+	if !ok {
+		return nil, w.ls.Failed()
+	}
+	if strings.HasPrefix(r, "x") {
+		return nil, errors.New(r[1:])
+	}
+	return w.handleOf(strings.TrimPrefix(r, "h")), nil
+}
+
+func (f *face) NewPresence(ref vat.VRef, iface string) any {
+	w := f.w()
+	r, ok := w.call('P', iface)
+	if !ok {
+		return handle(0)
+	}
+	return w.handleOf(r)
+}
+
+func (f *face) NewPromise() (any, func(bool, capdata.Value)) {
+	w := f.w()
+	r, ok := w.call('N', "")
+	if !ok {
+		return handle(0), func(bool, capdata.Value) {}
+	}
+	h := w.handleOf(r)
+	w.isPromise[h] = true
+	return h, func(rejected bool, v capdata.Value) {
+		s, err := encodeWire(v)
+		if err != nil {
+			s, _ = encodeWire(&capdata.Error{Name: "TypeError", Message: err.Error()})
+			rejected = true
+		}
+		w.call('R', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatBool(rejected)+","+s+"]")
+	}
+}
+
+func (f *face) Classify(v any) (capdata.SlotKind, string, bool) {
+	w := f.w()
+	h, ok := v.(handle)
+	if !ok || h == 0 {
+		return 0, "", false
+	}
+	r, ok := w.call('C', strconv.FormatUint(uint64(h), 10))
+	if !ok {
+		return 0, "", false
+	}
+	switch {
+	case strings.HasPrefix(r, "r"):
+		return capdata.Remotable, r[1:], true
+	case r == "p":
+		w.isPromise[h] = true
+		return capdata.Promise, "", true
+	}
+	return 0, "", false
+}
+
+func (f *face) Settled(p any) (bool, capdata.Value, bool) {
+	w := f.w()
+	h, ok := p.(handle)
+	if !ok || h == 0 {
+		return false, nil, false
+	}
+	r, ok := w.call('T', strconv.FormatUint(uint64(h), 10))
+	if !ok || r == "" {
+		return false, nil, false
+	}
+	v, err := w.decode(r[1:])
+	if err != nil {
+		w.fatal(fmt.Errorf("wasm worker: settled: %w", err))
+		return false, nil, false
+	}
+	return r[0] == 'r', v, true
+}
+
+func (f *face) Invoke(obj any, method string, args []capdata.Value) any {
+	w := f.w()
+	h, _ := obj.(handle)
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(strconv.FormatUint(uint64(h), 10))
+	b.WriteByte(',')
+	appendString(&b, method)
+	b.WriteString(`,["a"`)
+	for i, a := range args {
+		b.WriteByte(',')
+		if err := appendWire(&b, a, 1); err != nil {
+			return f.rejected("TypeError", fmt.Sprintf("argument %d: %v", i, err))
+		}
+	}
+	b.WriteString("]]")
+	r, ok := w.call('I', b.String())
+	if !ok {
+		return handle(0)
+	}
+	return w.handleOf(r)
+}
+
+// rejected returns a promise rejected with a new error.
+func (f *face) rejected(name, message string) any {
+	p, settle := f.NewPromise()
+	settle(true, &capdata.Error{Name: name, Message: message})
+	return p
+}
+
+func (f *face) Watch(v any, settled func(bool, capdata.Value)) {
+	w := f.w()
+	h, _ := v.(handle)
+	w.nextWatch++
+	n := w.nextWatch
+	w.watches[n] = settled
+	w.call('W', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatUint(n, 10)+"]")
+}
+
+func (f *face) RunJobs() {
+	w := f.w()
+	if err := w.in.RunJobs(); err != nil {
+		w.fatal(err)
+	}
+}
+
+func (f *face) Abort(err error) {
+	w := f.w()
+	w.abortErr = err
+	w.in.Abort(err)
+}
+
+// host answers the glue's calls (the bridge of the prelude).
+func (w *Worker) host(op int, payload string) (string, error) {
+	switch op {
+	case opIsRemote:
+		h, err := strconv.ParseUint(payload, 10, 32)
+		if err != nil {
+			return "", throwErr("bad handle")
+		}
+		if _, remote := w.ls.RefOf(handle(h)); remote {
+			return "1", nil
+		}
+		return "0", nil
+	case opSend, opSendOnly:
+		var m struct {
+			target handle
+			method string
+			args   []capdata.Value
+		}
+		if err := w.sendArgs(payload, &m.target, &m.method, &m.args); err != nil {
+			return "", err
+		}
+		ref, _ := w.ls.RefOf(m.target)
+		if op == opSendOnly {
+			if err := w.ls.SendOnly(ref, m.method, m.args); err != nil {
+				return "", throwErr(err.Error())
+			}
+			return "", nil
+		}
+		p, _ := w.ls.Send(ref, m.method, m.args).(handle)
+		return strconv.FormatUint(uint64(p), 10), nil
+	case opConsole:
+		level, line, _ := strings.Cut(payload, "\x00")
+		w.console(level, line)
+		return "", nil
+	case opTestLog:
+		w.console("testLog", payload)
+		return "", nil
+	case opExit:
+		var m []json.RawMessage
+		var failure bool
+		if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 2 || json.Unmarshal(m[0], &failure) != nil {
+			return "", throwErr("exit: bad arguments")
+		}
+		v, err := w.decode(string(m[1]))
+		if err != nil {
+			return "", throwErr(err.Error())
+		}
+		w.ls.Exit(failure, v)
+		return "", nil
+	case opBaggageGet:
+		body, ok := w.ls.VatstoreGet(baggagePrefix + payload)
+		if !ok {
+			return "", nil
+		}
+		v, err := capdata.Decode(capdata.CapData{Body: body})
+		if err != nil {
+			return "", throwErr(fmt.Sprintf("baggage entry %q is corrupt: %v", payload, err))
+		}
+		s, err := encodeWire(v)
+		if err != nil {
+			return "", throwErr(err.Error())
+		}
+		return "v" + s, nil
+	case opBaggageSet:
+		var m []json.RawMessage
+		var key string
+		if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 2 || json.Unmarshal(m[0], &key) != nil {
+			return "", throwErr("baggage: bad arguments")
+		}
+		v, err := w.decode(string(m[1]))
+		if err != nil {
+			return "", throwErr(err.Error())
+		}
+		cd, err := capdata.Encode(v)
+		if err != nil || len(cd.Slots) > 0 {
+			return "", throwErr("baggage holds data only (no objects or promises) in this version of Cooper")
+		}
+		w.ls.VatstoreSet(baggagePrefix+key, cd.Body)
+		return "", nil
+	case opBaggageDelete:
+		w.ls.VatstoreDelete(baggagePrefix + payload)
+		return "", nil
+	case opBaggageKeys:
+		keys := []string{}
+		prev := baggagePrefix
+		for {
+			k, ok := w.ls.VatstoreGetNextKey(prev)
+			if !ok || !strings.HasPrefix(k, baggagePrefix) {
+				break
+			}
+			keys = append(keys, strings.TrimPrefix(k, baggagePrefix))
+			prev = k
+		}
+		out, _ := json.Marshal(keys)
+		return string(out), nil
+	case opKser:
+		return w.kser(payload)
+	case opKunser:
+		return w.kunser(payload)
+	case opWatched:
+		var m []json.RawMessage
+		var n uint64
+		var rejected bool
+		if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 3 || json.Unmarshal(m[0], &n) != nil || json.Unmarshal(m[1], &rejected) != nil {
+			return "", throwErr("watched: bad arguments")
+		}
+		settled, ok := w.watches[n]
+		if !ok {
+			return "", nil
+		}
+		delete(w.watches, n)
+		v, err := w.decode(string(m[2]))
+		if err != nil {
+			v, rejected = &capdata.Error{Name: "TypeError", Message: err.Error()}, true
+		}
+		settled(rejected, v)
+		return "", nil
+	}
+	return "", throwErr(fmt.Sprintf("unknown host operation %d", op))
+}
+
+// throwErr is a host-call error JS sees as a TypeError with message.
+func throwErr(message string) error { return &qjs.Throw{Message: message} }
+
+// sendArgs parses [target, method, args wire].
+func (w *Worker) sendArgs(payload string, target *handle, method *string, args *[]capdata.Value) error {
+	var m []json.RawMessage
+	var t uint32
+	if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 3 || json.Unmarshal(m[0], &t) != nil || json.Unmarshal(m[1], method) != nil {
+		return throwErr("send: bad arguments")
+	}
+	*target = w.seen(handle(t))
+	v, err := w.decode(string(m[2]))
+	if err != nil {
+		return throwErr(err.Error())
+	}
+	list, ok := v.([]capdata.Value)
+	if !ok {
+		return throwErr("send: arguments are not a list")
+	}
+	*args = list
+	return nil
+}
+
+func (w *Worker) kser(payload string) (string, error) {
+	v, err := w.decode(payload)
+	if err != nil {
+		return "", throwErr("kser: " + err.Error())
+	}
+	m := capdata.Marshaller{ToSlot: func(x any) (capdata.Slot, error) {
+		kind, iface, ok := (*face)(w).Classify(x)
+		if !ok {
+			return capdata.Slot{}, errors.New("cannot serialize a non-passable reference")
+		}
+		h, _ := x.(handle)
+		r, ok := w.call('K', strconv.FormatUint(uint64(h), 10))
+		if !ok || !strings.HasPrefix(r, "r") {
+			return capdata.Slot{}, errors.New("kser: a reference is not a kslot stand-in")
+		}
+		return capdata.Slot{Ref: r[1:], Kind: kind, Iface: iface}, nil
+	}}
+	cd, err := m.Encode(v)
+	if err != nil {
+		return "", throwErr("kser: " + err.Error())
+	}
+	slots := cd.Slots
+	if slots == nil {
+		slots = []string{}
+	}
+	out, _ := json.Marshal([]any{cd.Body, slots})
+	return string(out), nil
+}
+
+func (w *Worker) kunser(payload string) (string, error) {
+	var m struct {
+		body  string
+		slots []string
+	}
+	var raw []json.RawMessage
+	if json.Unmarshal([]byte(payload), &raw) != nil || len(raw) != 2 || json.Unmarshal(raw[0], &m.body) != nil || json.Unmarshal(raw[1], &m.slots) != nil {
+		return "", throwErr("kunser: bad arguments")
+	}
+	if len(m.slots) > maxKunserSlots {
+		return "", throwErr("kunser: too many slots")
+	}
+	mar := capdata.Marshaller{FromSlot: func(s capdata.Slot) (any, error) {
+		q, _ := json.Marshal([]string{s.Ref, s.Iface})
+		r, ok := w.call('L', string(q))
+		if !ok {
+			return nil, fmt.Errorf("kunser: cannot make a stand-in for %s", s.Ref)
+		}
+		return w.handleOf(r), nil
+	}}
+	v, err := mar.Decode(capdata.CapData{Body: m.body, Slots: m.slots})
+	if err != nil {
+		return "", throwErr("kunser: " + err.Error())
+	}
+	s, err := encodeWire(v)
+	if err != nil {
+		return "", throwErr("kunser: " + err.Error())
+	}
+	return s, nil
+}
+
+// console hands one line of vat output to the host.
+func (w *Worker) console(level, line string) {
+	if w.spec.Console != nil {
+		w.spec.Console(level, line)
+	}
+}

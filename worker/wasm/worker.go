@@ -1,0 +1,357 @@
+// Package wasm runs JavaScript vats in WebAssembly: each vat has its own
+// QuickJS-NG instance (package qjs) with its own linear memory, capped, and
+// fuel metering that counts the work inside built-ins as well as the vat's
+// own code. The vat environment (package jsvat) and the liveslots (package
+// liveslots) are the same as the goja worker's; only the engine differs.
+//
+// Every way a delivery can run away — endless loops, catastrophic regular
+// expressions, huge strings or arrays, deep recursion in JS or in C — ends
+// that delivery (and so the vat) with a precise error: "Compute meter
+// exceeded", "memory limit exceeded" or "stack overflow". The host's own
+// memory and stack are never at stake.
+package wasm
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cooper-kernel/cooper/bundle"
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/liveslots"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/jsvat"
+	"github.com/cooper-kernel/cooper/worker/wasm/qjs"
+)
+
+//go:embed glue.js
+var glueSource string
+
+// FuelPerComputron converts the instance's fuel (about one wasm instruction
+// per unit) into computrons, the unit of delivery limits and meters.
+const FuelPerComputron = 100
+
+// DefaultMemoryLimit is the linear memory of a vat unless told otherwise.
+const DefaultMemoryLimit = qjs.DefaultMemoryLimit
+
+// Host call operations of glue.js (OP there).
+const (
+	opIsRemote = iota + 1
+	opSend
+	opSendOnly
+	opConsole
+	opTestLog
+	opExit
+	opBaggageGet
+	opBaggageSet
+	opBaggageDelete
+	opBaggageKeys
+	opKser
+	opKunser
+	opWatched
+)
+
+// baggagePrefix is where baggage entries live in the vatstore (as in the goja worker).
+const baggagePrefix = "baggage."
+
+// maxKunserSlots bounds the slots kunser accepts.
+const maxKunserSlots = 10_000
+
+// Options configure a [Maker].
+type Options struct {
+	// MemoryLimit caps each vat's linear memory in bytes (DefaultMemoryLimit if 0).
+	MemoryLimit uint64
+}
+
+// Maker starts wasm workers. It holds the process's compiled module and a
+// snapshot of an instance with the vat environment ready, so that starting
+// a vat is a memory copy plus the vat's own bundle.
+type Maker struct {
+	opts     Options
+	engine   *qjs.Engine
+	template *qjs.Snapshot
+	mu       sync.Mutex
+	err      error
+	ready    bool
+}
+
+// NewMaker returns a maker; the module is compiled on first use.
+func NewMaker(opts Options) *Maker { return &Maker{opts: opts} }
+
+// prepared returns the engine and the template snapshot.
+func (m *Maker) prepared() (*qjs.Engine, *qjs.Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ready {
+		return m.engine, m.template, m.err
+	}
+	m.ready = true
+	m.engine, m.err = qjs.Shared()
+	if m.err != nil {
+		return nil, nil, m.err
+	}
+	m.template, m.err = prepareTemplate(m.engine)
+	return m.engine, m.template, m.err
+}
+
+// prepareTemplate runs the prelude and the glue in a fresh instance and
+// snapshots it.
+func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
+	in, err := e.New(qjs.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	in.SetFuel(math.MaxInt64 / 2)
+	prelude, err := in.Eval(jsvat.Prelude, "cooper-prelude.js")
+	if err != nil {
+		return nil, fmt.Errorf("prelude: %w", err)
+	}
+	glue, err := in.Eval(glueSource, "cooper-glue.js")
+	if err != nil {
+		return nil, fmt.Errorf("glue: %w", err)
+	}
+	dispatch, err := in.CallValue(glue, in.HostFunction(), prelude)
+	if err != nil {
+		return nil, fmt.Errorf("glue: %w", err)
+	}
+	if err := in.SetRoot(dispatch); err != nil {
+		return nil, err
+	}
+	for _, v := range []qjs.Value{prelude, glue} {
+		if err := in.FreeValue(v); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.RunGC(); err != nil {
+		return nil, err
+	}
+	return in.Snapshot()
+}
+
+// Worker runs one JS vat in its own wasm instance.
+type Worker struct {
+	spec     vat.Spec
+	in       *qjs.Instance
+	ls       *liveslots.Liveslots
+	dispatch qjs.Value
+	// abortErr is why liveslots stopped vat code, if it did.
+	abortErr error
+	// watches are the pending Watch callbacks, by number.
+	watches   map[uint64]func(bool, capdata.Value)
+	nextWatch uint64
+	// fresh are the handles Go saw during this delivery; isPromise marks
+	// the promise handles; kept are the promises liveslots held after an
+	// earlier delivery (it may retire them later).
+	fresh     map[handle]bool
+	isPromise map[handle]bool
+	kept      map[handle]bool
+}
+
+// New starts a worker for spec: the vat environment comes from the
+// template and the bundle's module body is evaluated. buildRootObject runs
+// in the startVat delivery.
+func (m *Maker) New(spec vat.Spec) (*Worker, error) {
+	b, err := bundle.Parse(spec.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	for _, imp := range b.Imports {
+		if !jsvat.IsBuiltin(imp) {
+			return nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(jsvat.BuiltinModules, ", "))
+		}
+	}
+	e, tmpl, err := m.prepared()
+	if err != nil {
+		return nil, fmt.Errorf("wasm worker: %w", err)
+	}
+	w := &Worker{spec: spec, watches: map[uint64]func(bool, capdata.Value){}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
+	w.in, err = e.Restore(tmpl, qjs.Options{MemoryLimit: m.opts.MemoryLimit, Handler: w.host})
+	if err != nil {
+		return nil, fmt.Errorf("wasm worker: %w", err)
+	}
+	w.dispatch = w.in.Root()
+	w.ls = liveslots.New(spec.ID, (*face)(w))
+	budget := w.budget()
+	w.in.SetFuel(budget)
+	fn, err := w.in.Eval("(function (require, exports, module) {"+b.Source+"\n})", "bundle.js")
+	if err != nil {
+		w.in.Close()
+		return nil, describe("evaluating the bundle", err)
+	}
+	r, err := w.in.CallString(w.dispatch, "M", fn)
+	if err == nil && strings.HasPrefix(r, "x") {
+		err = errors.New(r[1:])
+	}
+	if err == nil && w.in.Fuel() < 0 {
+		err = qjs.ErrComputeExceeded
+	}
+	if err != nil {
+		w.in.Close()
+		return nil, describe("evaluating the bundle", err)
+	}
+	return w, nil
+}
+
+func describe(what string, err error) error {
+	var js *qjs.JSError
+	if errors.As(err, &js) {
+		return fmt.Errorf("%s: %s", what, js.Message)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// budget is the fuel of one delivery.
+func (w *Worker) budget() int64 {
+	if w.spec.DeliveryLimit == 0 || w.spec.DeliveryLimit > math.MaxInt64/2/FuelPerComputron {
+		return math.MaxInt64 / 2
+	}
+	return int64(w.spec.DeliveryLimit) * FuelPerComputron
+}
+
+// MeteringVersion names the computron schedule this worker charges.
+func (w *Worker) MeteringVersion() string {
+	return "cooper-wasm-1 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
+}
+
+// Deliver runs one delivery to completion.
+func (w *Worker) Deliver(d vat.Delivery, sys vat.Syscaller) (out vat.Outcome) {
+	if err := w.in.Err(); err != nil {
+		return vat.Outcome{Err: "wasm worker: the vat's instance is dead: " + err.Error()}
+	}
+	w.abortErr = nil
+	budget := w.budget()
+	w.in.SetFuel(budget)
+	defer func() {
+		if r := recover(); r != nil {
+			out.Err = fmt.Sprintf("worker panic: %v", r)
+		}
+		used := budget - w.in.Fuel()
+		if w.in.Fuel() < 0 {
+			used = budget
+		}
+		out.Computrons = uint64((used + FuelPerComputron - 1) / FuelPerComputron)
+	}()
+	out.Err = w.ls.Deliver(d, sys)
+	if out.Err == "" {
+		w.sweep()
+	}
+	return out
+}
+
+// sweep lets the instance forget the handles liveslots no longer holds:
+// those Go saw during this delivery that liveslots did not keep, and the
+// promises it kept earlier and has since retired. The order of the
+// release is sorted, so the instance's work is the same on every run.
+func (w *Worker) sweep() {
+	var drop []handle
+	for h := range w.fresh {
+		switch {
+		case !w.ls.Holds(h):
+			drop = append(drop, h)
+		case w.isPromise[h]:
+			w.kept[h] = true
+		}
+	}
+	clear(w.fresh)
+	for h := range w.kept {
+		if !w.ls.Holds(h) {
+			drop = append(drop, h)
+			delete(w.kept, h)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	slices.Sort(drop)
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, h := range drop {
+		delete(w.isPromise, h)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(uint64(h), 10))
+	}
+	b.WriteByte(']')
+	w.call('D', b.String())
+}
+
+// Close frees the instance.
+func (w *Worker) Close() error {
+	w.in.Close()
+	return nil
+}
+
+// call runs a glue operation. A failure of vat code (fuel, memory, stack)
+// or of the glue fails the delivery; ok is false then.
+func (w *Worker) call(op byte, payload string) (string, bool) {
+	r, err := w.in.Call(w.dispatch, string(op)+payload)
+	if err != nil {
+		w.fatal(err)
+		return "", false
+	}
+	return r, true
+}
+
+// fatal fails the delivery because vat code cannot go on.
+func (w *Worker) fatal(err error) {
+	if w.abortErr != nil && errors.Is(err, w.abortErr) {
+		return // liveslots already knows
+	}
+	var js *qjs.JSError
+	if errors.As(err, &js) {
+		err = fmt.Errorf("wasm worker: %s", js.Message)
+	}
+	w.ls.Fail(err)
+}
+
+// seen records a handle Go received during this delivery.
+func (w *Worker) seen(h handle) handle {
+	if h != 0 {
+		w.fresh[h] = true
+	}
+	return h
+}
+
+// handleOf parses a handle number the glue returned.
+func (w *Worker) handleOf(s string) handle {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		w.fatal(fmt.Errorf("wasm worker: bad handle %q", s))
+		return 0
+	}
+	return w.seen(handle(n))
+}
+
+// decode parses wire text from the glue, noting the handles in it.
+func (w *Worker) decode(s string) (capdata.Value, error) {
+	v, err := decodeWire(s)
+	if err != nil {
+		return nil, err
+	}
+	w.note(v)
+	return v, nil
+}
+
+func (w *Worker) note(v capdata.Value) {
+	switch x := v.(type) {
+	case handle:
+		w.seen(x)
+	case []capdata.Value:
+		for _, e := range x {
+			w.note(e)
+		}
+	case *capdata.Record:
+		for _, e := range x.Values {
+			w.note(e)
+		}
+	case *capdata.Tagged:
+		w.note(x.Payload)
+	}
+}
