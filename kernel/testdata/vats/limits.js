@@ -1,7 +1,7 @@
 // Hands the kernel more than its limits allow, each in one delivery.
 import { Far, E } from '@endo/far';
 
-export function buildRootObject(vatPowers) {
+export function buildRootObject(vatPowers, _params, baggage) {
   const { testLog: log } = vatPowers;
   let received = 0;
   let vats;
@@ -36,6 +36,10 @@ export function buildRootObject(vatPowers) {
       }
       E(target).take(harden(objs));
       return 'sent';
+    },
+    // Keeps value under key in the baggage (the vatstore).
+    stash(key, value) {
+      baggage.init(key, value);
     },
     take(x) {
       received += 1;
