@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cooper-kernel/cooper/kernel"
 )
 
 func main() {
@@ -20,6 +22,9 @@ func main() {
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
+		if errors.Is(err, kernel.ErrInterrupted) || errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted: nothing since the last commit was kept")
+		}
 		fmt.Fprintln(os.Stderr, "cooper:", err)
 		var ec *exitCodeError
 		if errors.As(err, &ec) {
