@@ -41,6 +41,12 @@ type Options struct {
 	Stopper *kernel.Stopper
 	// Progress is told how restart replay advances.
 	Progress func(vatID vat.ID, name string, done, total uint64)
+	// JSWorker is the engine of JS vats: "goja" or "wasm" (see
+	// docs/wasm-worker.md); empty means $COOPER_JS_WORKER, else goja.
+	JSWorker string
+	// JSMemoryLimit caps the memory of each wasm JS vat in bytes (0:
+	// wasm.DefaultMemoryLimit).
+	JSMemoryLimit uint64
 }
 
 // BuiltinGoVats returns the Go vats every Cooper binary has: vat-admin and
@@ -88,12 +94,16 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 		}
 		return gonative.New(spec, ctor), nil
 	case vat.ManagerJS:
-		if m.JSWorker == "wasm" {
+		switch m.JSWorker {
+		case "", "goja":
+		case "wasm":
 			w, err := m.Wasm.New(spec)
 			if err != nil {
 				return nil, err
 			}
 			return w, nil
+		default:
+			return nil, fmt.Errorf("unknown JS worker %q (use \"goja\" or \"wasm\")", m.JSWorker)
 		}
 		w, err := js.New(spec, m.Programs)
 		if err != nil {
@@ -126,9 +136,20 @@ func (m *Maker) GoVatNames() []string {
 	return slices.Sorted(maps.Keys(m.GoVats))
 }
 
+func (o Options) maker() *Maker {
+	m := NewMaker(o.GoVats)
+	if o.JSWorker != "" {
+		m.JSWorker = o.JSWorker
+	}
+	if o.JSMemoryLimit != 0 {
+		m.Wasm = wasm.NewMaker(wasm.Options{MemoryLimit: o.JSMemoryLimit})
+	}
+	return m
+}
+
 func (o Options) kernelOptions() kernel.Options {
 	return kernel.Options{
-		Maker:    NewMaker(o.GoVats),
+		Maker:    o.maker(),
 		Store:    o.Store,
 		Console:  o.Console,
 		Observer: o.Observer,

@@ -68,36 +68,32 @@ type Options struct {
 	MemoryLimit uint64
 }
 
-// Maker starts wasm workers. It holds the process's compiled module and a
-// snapshot of an instance with the vat environment ready, so that starting
-// a vat is a memory copy plus the vat's own bundle.
+// Maker starts wasm workers. Every maker of the process shares one
+// compiled module and one snapshot of an instance with the vat environment
+// ready, so that starting a vat is a memory copy plus the vat's own bundle.
 type Maker struct {
-	opts     Options
-	engine   *qjs.Engine
-	template *qjs.Snapshot
-	mu       sync.Mutex
-	err      error
-	ready    bool
+	opts Options
 }
 
 // NewMaker returns a maker; the module is compiled on first use.
 func NewMaker(opts Options) *Maker { return &Maker{opts: opts} }
 
-// prepared returns the engine and the template snapshot.
-func (m *Maker) prepared() (*qjs.Engine, *qjs.Snapshot, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ready {
-		return m.engine, m.template, m.err
-	}
-	m.ready = true
-	m.engine, m.err = qjs.Shared()
-	if m.err != nil {
-		return nil, nil, m.err
-	}
-	m.template, m.err = prepareTemplate(m.engine)
-	return m.engine, m.template, m.err
+type prepared struct {
+	engine   *qjs.Engine
+	template *qjs.Snapshot
 }
+
+var shared = sync.OnceValues(func() (prepared, error) {
+	e, err := qjs.Shared()
+	if err != nil {
+		return prepared{}, err
+	}
+	t, err := prepareTemplate(e)
+	if err != nil {
+		return prepared{}, err
+	}
+	return prepared{e, t}, nil
+})
 
 // prepareTemplate runs the prelude and the glue in a fresh instance and
 // snapshots it.
@@ -166,7 +162,8 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 			return nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(jsvat.BuiltinModules, ", "))
 		}
 	}
-	e, tmpl, err := m.prepared()
+	p, err := shared()
+	e, tmpl := p.engine, p.template
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
@@ -281,6 +278,10 @@ func (w *Worker) sweep() {
 	b.WriteByte(']')
 	w.call('D', b.String())
 }
+
+// Interrupt stops the delivery under way, from any goroutine; the vat's
+// instance is dead afterwards (the kernel discards the delivery and exits).
+func (w *Worker) Interrupt() { w.in.Interrupt() }
 
 // Close frees the instance.
 func (w *Worker) Close() error {

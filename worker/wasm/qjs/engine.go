@@ -199,6 +199,9 @@ func (in *Instance) classify(err error) error {
 	if errors.As(err, &u) {
 		return u.err
 	}
+	if in.interrupted.Load() {
+		return ErrInterrupted
+	}
 	if in.memExceeded {
 		return ErrMemoryExceeded
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -136,6 +138,10 @@ type Instance struct {
 
 	dead        error
 	memExceeded bool
+	// running is set while a call from Go runs; interrupted once
+	// Interrupt was called (both read from other goroutines).
+	running     atomic.Bool
+	interrupted atomic.Bool
 }
 
 // New makes a fresh instance: the module's initialization, a QuickJS
@@ -297,16 +303,28 @@ func (in *Instance) invoke(id fnID, args ...uint64) (uint64, error) {
 		}
 		in.fns[id][lvl] = f
 	}
+	if in.interrupted.Load() {
+		return 0, in.kill(ErrInterrupted)
+	}
 	stack := in.stacks[lvl][:]
 	copy(stack, args)
 	in.level++
+	if lvl == 0 {
+		in.running.Store(true)
+	}
 	err := f.CallWithStack(in.ctx, stack)
+	if lvl == 0 {
+		in.running.Store(false)
+	}
 	in.level--
 	if err != nil {
 		return 0, in.kill(in.classify(err))
 	}
 	if lvl == 0 && in.Fuel() < 0 {
 		// Regions charged after the last check ran over the budget.
+		if in.interrupted.Load() {
+			return 0, in.kill(ErrInterrupted)
+		}
 		return 0, in.kill(ErrComputeExceeded)
 	}
 	return stack[0], nil
@@ -553,6 +571,9 @@ func hostCall(ctx context.Context, m api.Module, stack []uint64) {
 	if err == nil && in.dead != nil {
 		err = in.dead // the handler aborted the instance
 	}
+	if err == nil && in.interrupted.Load() {
+		err = ErrInterrupted
+	}
 	if err != nil {
 		var t *Throw
 		if !errors.As(err, &t) {
@@ -617,6 +638,32 @@ func (in *Instance) intrinsic(op int, v Value) (Value, error) {
 		return Value(r), err
 	}
 	return Undefined, nil
+}
+
+// ErrInterrupted ends a call the host interrupted.
+var ErrInterrupted = errors.New("interrupted by the host")
+
+// interruptFuel is what Interrupt sets the fuel to: the next check traps.
+const interruptFuel = uint64(1) << 63
+
+// Interrupt stops the running call, if any, from any goroutine: the call
+// ends with ErrInterrupted at its next fuel check or host call, and the
+// instance is dead. It does not wait.
+//
+// The fuel global is written from this goroutine while the module
+// subtracts from it; a write that lands inside the module's
+// read-modify-write is lost, so it is repeated until the call ends.
+func (in *Instance) Interrupt() {
+	if in.interrupted.Swap(true) {
+		return
+	}
+	in.fuel.Set(interruptFuel)
+	go func() {
+		for i := 0; in.running.Load() && i < 60_000; i++ {
+			in.fuel.Set(interruptFuel)
+			time.Sleep(time.Millisecond)
+		}
+	}()
 }
 
 // Abort kills the instance with err. Called from a Handler, it ends the
