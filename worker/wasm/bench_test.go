@@ -1,0 +1,100 @@
+package wasm_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/cooper-kernel/cooper/bundle"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/js"
+	"github.com/cooper-kernel/cooper/worker/wasm"
+)
+
+const counterSource = `import { Far } from '@endo/far';
+export function buildRootObject() { let n = 0; return Far('c', { inc: () => (n += 1) }); }`
+
+// engines starts a counter vat on each JS worker.
+var engines = []struct {
+	name string
+	new  func(vat.Spec) (vat.Worker, error)
+}{
+	{"goja", func() func(vat.Spec) (vat.Worker, error) {
+		p := js.NewPrograms()
+		return func(s vat.Spec) (vat.Worker, error) { return js.New(s, p) }
+	}()},
+	{"wasm", func() func(vat.Spec) (vat.Worker, error) {
+		m := wasm.NewMaker(wasm.Options{})
+		return func(s vat.Spec) (vat.Worker, error) { return m.New(s) }
+	}()},
+}
+
+func counterSpec(b testing.TB) vat.Spec {
+	bd, err := bundle.BuildSource("counter.js", counterSource)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return vat.Spec{ID: "v1", Name: "c", Bundle: bd.Marshal(), DeliveryLimit: 100_000_000}
+}
+
+func noSyscalls(vat.Syscall) vat.SyscallResult { return vat.SyscallResult{} }
+
+var startVat = vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: vat.CapData{Body: "#{}"}}
+
+// BenchmarkNewVat measures starting a counter vat: the worker and its
+// startVat delivery.
+//
+//	go test -run - -bench NewVat ./worker/wasm
+func BenchmarkNewVat(b *testing.B) {
+	spec := counterSpec(b)
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			w, err := e.new(spec) // compile and warm up outside the loop
+			if err != nil {
+				b.Fatal(err)
+			}
+			w.Close()
+			for b.Loop() {
+				w, err := e.new(spec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if out := w.Deliver(startVat, noSyscalls); out.Err != "" {
+					b.Fatal(out.Err)
+				}
+				w.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkCounter measures one message delivery to a counter vat (the
+// method, its result's resolution syscall and the worker's bookkeeping).
+//
+//	go test -run - -bench Counter ./worker/wasm
+func BenchmarkCounter(b *testing.B) {
+	spec := counterSpec(b)
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			w, err := e.new(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer w.Close()
+			if out := w.Deliver(startVat, noSyscalls); out.Err != "" {
+				b.Fatal(out.Err)
+			}
+			var computrons uint64
+			i := 0
+			for b.Loop() {
+				i++
+				d := vat.Delivery{Kind: vat.DeliverMessage, Target: "o+0", Methargs: vat.CapData{Body: `#["inc",[]]`}, Result: vat.VRef(fmt.Sprintf("p-%d", i))}
+				out := w.Deliver(d, noSyscalls)
+				if out.Err != "" {
+					b.Fatal(out.Err)
+				}
+				computrons = out.Computrons
+			}
+			b.ReportMetric(float64(computrons), "computrons/op")
+		})
+	}
+}
