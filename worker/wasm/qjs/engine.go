@@ -29,6 +29,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -173,12 +176,46 @@ func Shared() (*Engine, error) {
 	if sharedEngine != nil {
 		return sharedEngine, nil
 	}
-	e, err := NewEngine(context.Background(), Config{})
+	e, err := NewEngine(context.Background(), Config{CacheDir: DefaultCacheDir()})
 	if err != nil {
 		return nil, err
 	}
 	sharedEngine = e
 	return e, nil
+}
+
+// CacheEnv names the environment variable that sets the compilation cache
+// directory of [Shared]; "off" disables the cache.
+const CacheEnv = "COOPER_WASM_CACHE"
+
+// DefaultCacheDir is the compilation cache of [Shared]: $COOPER_WASM_CACHE,
+// else cooper/wazero in the user's cache directory, else none. The cache
+// only saves the compile (~0.5–2 s) in later processes.
+func DefaultCacheDir() string {
+	if d := os.Getenv(CacheEnv); d != "" {
+		if d == "off" {
+			return ""
+		}
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	// wazero names its cache entries by its own version, which it cannot
+	// tell when built as a dependency: one directory per wazero version.
+	v := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == "github.com/tetratelabs/wazero" {
+				v = m.Version
+			}
+		}
+	}
+	if v == "" {
+		return ""
+	}
+	return filepath.Join(d, "cooper", "wazero-"+v)
 }
 
 // ModuleHash is the hex SHA-256 of the exact module instances run (after
