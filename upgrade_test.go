@@ -1,25 +1,35 @@
 package cooper_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
 )
 
 // TestUpgradeBoundsReplay: after an upgrade, a restart replays only the new
-// incarnation's deliveries (the old span stays stored), so restart cost no
-// longer grows with the history before the upgrade.
+// incarnation's deliveries, so restart cost no longer grows with the history
+// before the upgrade. The old span stays stored unless the config says
+// pruneOldIncarnations.
 func TestUpgradeBoundsReplay(t *testing.T) {
+	for _, prune := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prune=%v", prune), func(t *testing.T) { testUpgradeBoundsReplay(t, prune) })
+	}
+}
+
+func testUpgradeBoundsReplay(t *testing.T, prune bool) {
 	dir := t.TempDir()
 	vats := filepath.Join("kernel", "testdata", "vats", "upgrade")
 	cfg, err := cooper.ReadConfig(filepath.Join(vats, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.PruneOldIncarnations = prune
 	k, err := cooper.Init(dir, cfg, cooper.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +65,7 @@ func TestUpgradeBoundsReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := k.Store().TranscriptLength(string(counter))
+	length := k.Store().TranscriptLength(string(counter))
 	if err := k.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +81,21 @@ func TestUpgradeBoundsReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	// startVat of incarnation 1 and two increments; 1 + 30 deliveries of
-	// incarnation 0 stay in the transcript but are not replayed.
-	if replayed[counter] != 3 || stored != 34 {
-		t.Fatalf("replayed %d of %d stored deliveries, want 3 of 34", replayed[counter], stored)
+	// startVat of incarnation 1 and two increments; the 1 + 30 deliveries
+	// of incarnation 0 are not replayed (and are deleted if pruned).
+	stored := 0
+	if err := k.Store().ReadTranscript(string(counter), 0, func(store.TranscriptEntry) error {
+		stored++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantStored := 34
+	if prune {
+		wantStored = 3
+	}
+	if replayed[counter] != 3 || length != 34 || stored != wantStored {
+		t.Fatalf("replayed %d, stored %d, length %d; want 3, %d, 34", replayed[counter], stored, length, wantStored)
 	}
 	if _, v := call(t, k, "counter", "incr"); v != float64(60) {
 		t.Fatalf("incr after restart = %v, want 60 (30 from v1, then 3×10 from v2, all in the baggage)", v)

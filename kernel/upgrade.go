@@ -128,6 +128,9 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		}
 		return res
 	}
+	if k.state.PruneOldIncarnations() {
+		k.store.PruneTranscript(string(id), k.state.TranscriptStart(id))
+	}
 	k.afterCommit = append(k.afterCommit, func() { old.worker.Close() })
 	k.emit(Event{Type: "upgrade-vat", VatID: id, Name: opts.Name, Source: item.Source.String()})
 	k.queueToVatAdmin("vatUpgradeCallback", item.UpgradeID, true, capdata.Undefined{}, float64(newIncarnation))

@@ -9,6 +9,7 @@
 //	kernel.bootstrapResult          kpid of the bootstrap message's result
 //	kernel.limits                   JSON of the limits on what vats and the host hand the kernel
 //	kernel.nextUpgradeID            next vat upgrade number (upNN)
+//	kernel.pruneOldIncarnations     "true": an upgrade deletes the old incarnation's transcript
 //	vat.names                       JSON list of static vat names, in creation order
 //	vat.name.$NAME                  vat ID of the static vat $NAME
 //	vat.dynamicIDs                  JSON list of live dynamic vat IDs, in creation order
@@ -77,6 +78,7 @@ func Fields() []Field {
 		{"kernel.bootstrapResult", "kernel", "kpid of the bootstrap message's result"},
 		{"kernel.limits", "kernel", "limits on what vats and the host hand the kernel"},
 		{"kernel.nextUpgradeID", "kernel", "next vat upgrade number"},
+		{"kernel.pruneOldIncarnations", "kernel", "whether upgrades delete old transcripts"},
 		{"vat.names", "vats", "static vat names"},
 		{"vat.name.$NAME", "vats", "vat ID of a static vat"},
 		{"vat.dynamicIDs", "vats", "live dynamic vats"},

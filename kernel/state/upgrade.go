@@ -43,3 +43,17 @@ func (s *State) allocateOr(key string, first uint64) uint64 {
 	s.setUint(key, n+1)
 	return n
 }
+
+// SetPruneOldIncarnations records whether an upgrade deletes the transcript
+// of the incarnation it ends.
+func (s *State) SetPruneOldIncarnations(prune bool) {
+	if prune {
+		s.kv.Set("kernel.pruneOldIncarnations", "true")
+	} else {
+		s.kv.Delete("kernel.pruneOldIncarnations")
+	}
+}
+
+// PruneOldIncarnations reports whether an upgrade deletes the transcript of
+// the incarnation it ends.
+func (s *State) PruneOldIncarnations() bool { return s.kv.Has("kernel.pruneOldIncarnations") }
