@@ -180,7 +180,9 @@ func (k *Kernel) initialize(cfg *Config) error {
 		k.state.Initialize()
 		k.limits = withDefaults(cfg.Limits)
 		k.state.SetLimits(k.limits)
-		k.state.SetPruneOldIncarnations(cfg.PruneOldIncarnations)
+		if cfg.PruneOldIncarnations {
+			k.state.SetPruneOldIncarnations(true)
+		}
 		for _, id := range sortedKeys(cfg.Bundles) {
 			k.store.PutBundle(id, cfg.Bundles[id])
 		}
