@@ -148,6 +148,21 @@ func (d *vatAdminDevice) call(method string, args []capdata.Value) (capdata.Valu
 			k.fatal = err
 		}
 		return capdata.Undefined{}, nil
+	case "upgradeVat":
+		// upgradeVat(vatID, bundleID, vatParameters, upgradeMessage) → upgradeID
+		id, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		bundleID, err := str(1)
+		if err != nil {
+			return nil, err
+		}
+		message, err := str(3)
+		if err != nil {
+			return nil, err
+		}
+		return k.requestUpgrade(vat.ID(id), bundleID, argAt(args, 2), message)
 	case "hasBundle":
 		id, err := str(0)
 		if err != nil {

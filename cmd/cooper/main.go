@@ -56,6 +56,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newInitCmd(),
 		newRunCmd(),
 		newCallCmd(),
+		newUpgradeCmd(),
 		newDumpCmd(),
 		newDemoCmd(),
 		newBundleCmd(),
