@@ -324,3 +324,28 @@ func TestFuelFromHandler(t *testing.T) {
 		t.Errorf("fuel seen by the handler: %v", seen)
 	}
 }
+
+// TestInterruptFromAnotherGoroutine stops an endless loop from another
+// goroutine, as a signal handler does.
+func TestInterruptFromAnotherGoroutine(t *testing.T) {
+	started := make(chan struct{})
+	in := newInstance(t, Options{Handler: func(int, string) (string, error) {
+		close(started)
+		return "", nil
+	}})
+	in.SetFuel(1 << 60)
+	f := glue(t, in, `(host) => () => { host(1, ''); for (;;) {} }`)
+	done := make(chan error)
+	go func() {
+		_, err := in.Call(f, "")
+		done <- err
+	}()
+	<-started
+	in.Interrupt()
+	if err := <-done; !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted loop: %v", err)
+	}
+	if _, err := in.EvalString("1"); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("after the interrupt: %v", err)
+	}
+}

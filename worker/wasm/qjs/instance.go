@@ -643,8 +643,9 @@ func (in *Instance) intrinsic(op int, v Value) (Value, error) {
 // ErrInterrupted ends a call the host interrupted.
 var ErrInterrupted = errors.New("interrupted by the host")
 
-// interruptFuel is what Interrupt sets the fuel to: the next check traps.
-const interruptFuel = uint64(1) << 63
+// interruptFuel is what Interrupt sets the fuel to: the next check traps,
+// and charges on the way there cannot wrap it around to positive.
+const interruptFuel = uint64(math.MaxUint64 - 1<<62 + 1) // -2^62
 
 // Interrupt stops the running call, if any, from any goroutine: the call
 // ends with ErrInterrupted at its next fuel check or host call, and the
