@@ -98,6 +98,8 @@ type Options struct {
 	DepthBudget int32
 	// Host, if set, is a function import to add and place in the table.
 	Host *HostImport
+	// MoreHosts are further imports placed in the table after Host (only with Host).
+	MoreHosts []*HostImport
 	// NoFuel leaves fuel metering out (to measure its cost; the fuel global
 	// is still added and never changes).
 	NoFuel bool
@@ -122,6 +124,8 @@ type Result struct {
 	StackBase, StackTop uint32
 	// HostTableIndex is the table slot (the C function pointer) of the host import.
 	HostTableIndex uint32
+	// HostTableIndexes are the table slots of Host and MoreHosts, in order.
+	HostTableIndexes []uint32
 	// Globals are the export names of every mutable global, in index order.
 	Globals []string
 	// Recursive is how many functions carry the call-depth meter.
@@ -227,7 +231,7 @@ type pass struct {
 	opts Options
 
 	nImports  uint32 // imported functions in the original module
-	shift     uint32 // 1 when a host import is added
+	shift     uint32 // the number of host imports added
 	fuelG     uint32
 	trapG     uint32
 	depthG    uint32
@@ -383,17 +387,19 @@ func (p *pass) addGlobals() {
 	p.depthG = add(wasm.ValueTypeI32, appendS32(nil, p.opts.DepthBudget))
 }
 
-// addHost adds the host import and a table slot holding it, shifting the
-// index of every defined function by one.
+// addHost adds the host imports and a table slot holding each, shifting
+// the index of every defined function by their number.
 func (p *pass) addHost(res *Result) error {
 	m := p.m
-	h := p.opts.Host
+	hosts := append([]*HostImport{p.opts.Host}, p.opts.MoreHosts...)
 	if len(m.TableSection) != 1 || m.TableSection[0].Type != wasm.RefTypeFuncref {
 		return errors.New("instrument: the host import needs exactly one funcref table")
 	}
-	typ := p.typeIndex(h.Params, h.Results)
-	m.ImportSection = append(m.ImportSection, &wasm.Import{Type: wasm.ExternTypeFunc, Module: h.Module, Name: h.Name, DescFunc: typ})
-	p.shift = 1
+	for _, h := range hosts {
+		typ := p.typeIndex(h.Params, h.Results)
+		m.ImportSection = append(m.ImportSection, &wasm.Import{Type: wasm.ExternTypeFunc, Module: h.Module, Name: h.Name, DescFunc: typ})
+	}
+	p.shift = uint32(len(hosts))
 	sh := p.shiftFunc
 	for _, e := range m.ExportSection {
 		if e.Type == wasm.ExternTypeFunc {
@@ -419,26 +425,33 @@ func (p *pass) addHost(res *Result) error {
 		for _, a := range n.LocalNames {
 			a.Index = sh(a.Index)
 		}
-		n.FunctionNames = append(n.FunctionNames[:p.nImports:p.nImports], append([]*wasm.NameAssoc{{Index: p.nImports, Name: h.Module + "." + h.Name}}, n.FunctionNames[p.nImports:]...)...)
+		var names []*wasm.NameAssoc
+		for k, h := range hosts {
+			names = append(names, &wasm.NameAssoc{Index: p.nImports + uint32(k), Name: h.Module + "." + h.Name})
+		}
+		n.FunctionNames = append(n.FunctionNames[:p.nImports:p.nImports], append(names, n.FunctionNames[p.nImports:]...)...)
 	}
 	t := m.TableSection[0]
-	slot := t.Min
-	t.Min++
-	if t.Max != nil {
-		mx := *t.Max
-		if mx < t.Min {
-			mx = t.Min
+	for k := range hosts {
+		slot := t.Min
+		t.Min++
+		if t.Max != nil {
+			mx := *t.Max
+			if mx < t.Min {
+				mx = t.Min
+			}
+			t.Max = &mx
 		}
-		t.Max = &mx
+		hostIdx := p.nImports + uint32(k)
+		m.ElementSection = append(m.ElementSection, &wasm.ElementSegment{
+			OffsetExpr: &wasm.ConstantExpression{Opcode: wasm.OpcodeI32Const, Data: appendS32(nil, int32(slot))},
+			Init:       []*wasm.Index{&hostIdx},
+			Type:       wasm.RefTypeFuncref,
+			Mode:       wasm.ElementModeActive,
+		})
+		res.HostTableIndexes = append(res.HostTableIndexes, slot)
 	}
-	hostIdx := p.nImports
-	m.ElementSection = append(m.ElementSection, &wasm.ElementSegment{
-		OffsetExpr: &wasm.ConstantExpression{Opcode: wasm.OpcodeI32Const, Data: appendS32(nil, int32(slot))},
-		Init:       []*wasm.Index{&hostIdx},
-		Type:       wasm.RefTypeFuncref,
-		Mode:       wasm.ElementModeActive,
-	})
-	res.HostTableIndex = slot
+	res.HostTableIndex = res.HostTableIndexes[0]
 	return nil
 }
 

@@ -95,6 +95,18 @@ var hostImport = &instrument.HostImport{
 	Results: []wasm.ValueType{wasm.ValueTypeI64},
 }
 
+// interruptImport is QuickJS's interrupt handler, int f(JSRuntime *rt,
+// void *opaque): the interpreter calls it every 10,000 bytecodes and the
+// regex engine during long matches; it is how [Instance.Interrupt] reaches
+// running code (wazero keeps mutable globals such as the fuel in
+// registers between calls, so a write from another goroutine is not seen).
+var interruptImport = &instrument.HostImport{
+	Module:  "cooper",
+	Name:    "interrupt",
+	Params:  []wasm.ValueType{wasm.ValueTypeI32, wasm.ValueTypeI32},
+	Results: []wasm.ValueType{wasm.ValueTypeI32},
+}
+
 // Config configures an [Engine].
 type Config struct {
 	// CacheDir, if set, is a wazero compilation cache directory; it only
@@ -130,6 +142,7 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 		StackSize:    stack,
 		DepthBudget:  depth,
 		Host:         hostImport,
+		MoreHosts:    []*instrument.HostImport{interruptImport},
 		NoFuel:       cfg.noFuel,
 	})
 	if err != nil {
@@ -155,6 +168,9 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(hostCall), hostImport.Params, hostImport.Results).
 		Export(hostImport.Name).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(interruptCall), interruptImport.Params, interruptImport.Results).
+		Export(interruptImport.Name).
 		Instantiate(ctx)
 	if err != nil {
 		rt.Close(ctx)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -107,6 +106,7 @@ const (
 	fnIsPromise
 	fnPromiseState
 	fnPromiseResult
+	fnSetInterruptHandler
 	numFns
 )
 
@@ -115,6 +115,7 @@ var fnNames = [numFns]string{
 	"JS_FreeValue", "JS_DupValue", "JS_Call", "JS_Eval", "JS_GetException",
 	"JS_ExecutePendingJob", "JS_NewRuntime", "JS_NewContext", "JS_NewCFunction2",
 	"_initialize", "JS_RunGC", "JS_IsPromise", "JS_PromiseState", "JS_PromiseResult",
+	"JS_SetInterruptHandler",
 }
 
 type instanceKey struct{}
@@ -203,6 +204,9 @@ func (in *Instance) boot() error {
 		return fmt.Errorf("JS_NewRuntime: %v", err)
 	}
 	in.st.RT = uint32(rt)
+	if _, err := in.invoke(fnSetInterruptHandler, rt, uint64(in.e.info.HostTableIndexes[1]), 0); err != nil {
+		return fmt.Errorf("JS_SetInterruptHandler: %v", err)
+	}
 	ctx, err := in.invoke(fnNewContext, rt)
 	if err != nil || ctx == 0 {
 		return fmt.Errorf("JS_NewContext: %v", err)
@@ -648,23 +652,24 @@ var ErrInterrupted = errors.New("interrupted by the host")
 const interruptFuel = uint64(math.MaxUint64 - 1<<62 + 1) // -2^62
 
 // Interrupt stops the running call, if any, from any goroutine: the call
-// ends with ErrInterrupted at its next fuel check or host call, and the
-// instance is dead. It does not wait.
-//
-// The fuel global is written from this goroutine while the module
-// subtracts from it; a write that lands inside the module's
-// read-modify-write is lost, so it is repeated until the call ends.
+// ends with ErrInterrupted at its next host call or QuickJS interrupt
+// poll (every 10,000 bytecodes, and during regex matching), and the
+// instance is dead. It does not wait. It also sets the fuel, which stops
+// code that polls neither, once wazero next reloads the global.
 func (in *Instance) Interrupt() {
 	if in.interrupted.Swap(true) {
 		return
 	}
 	in.fuel.Set(interruptFuel)
-	go func() {
-		for i := 0; in.running.Load() && i < 60_000; i++ {
-			in.fuel.Set(interruptFuel)
-			time.Sleep(time.Millisecond)
-		}
-	}()
+}
+
+// interruptCall is the Go side of QuickJS's interrupt handler.
+func interruptCall(ctx context.Context, _ api.Module, stack []uint64) {
+	in, _ := ctx.Value(instanceKey{}).(*Instance)
+	if in != nil && in.interrupted.Load() {
+		panic(&unwind{ErrInterrupted})
+	}
+	stack[0] = 0
 }
 
 // Abort kills the instance with err. Called from a Handler, it ends the
