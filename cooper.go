@@ -110,14 +110,27 @@ func (o Options) kernelOptions() kernel.Options {
 
 // Init creates a kernel in dir from a config (see [ReadConfig]): every
 // sourceSpec is bundled and stored in the kernel database with the rest of
-// each vat's definition, and every static vat is started. On error nothing
-// is written.
+// each vat's definition, every static vat is started and the bootstrap
+// message is queued (not run: like SwingSet's initializeSwingset). On
+// error, or if the process dies first, nothing is written.
 func Init(dir string, cfg *Config, opts Options) (*kernel.Kernel, error) {
 	kc, err := cfg.Resolve()
 	if err != nil {
 		return nil, err
 	}
 	return kernel.Create(dir, kc, opts.kernelOptions())
+}
+
+// Build is [Init] without publishing: the kernel is made in a draft
+// database that only [kernel.Draft.Publish] puts in place, so the host can
+// first run the bootstrap and refuse the kernel if it fails (as cooper init
+// does); a process killed before Publish leaves no kernel.
+func Build(dir string, cfg *Config, opts Options) (*kernel.Draft, error) {
+	kc, err := cfg.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	return kernel.Build(dir, kc, opts.kernelOptions())
 }
 
 // Create makes a kernel in dir from an already resolved configuration.

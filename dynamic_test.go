@@ -8,12 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/dump"
+	"github.com/cooper-kernel/cooper/store"
 )
 
 const dynConfig = `{
@@ -115,7 +114,11 @@ func kvSnapshot(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	return d.KV()
+	kv, err := d.KV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
 }
 
 func TestMissingBundleStopsRestart(t *testing.T) {
@@ -125,7 +128,7 @@ func TestMissingBundleStopsRestart(t *testing.T) {
 	k = reopen(t, k, dir)
 	k.Close()
 
-	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
 	if err != nil {
 		t.Fatal(err)
 	}

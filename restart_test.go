@@ -12,11 +12,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
 )
 
 func counterConfig() *kernel.Config {
@@ -111,7 +110,7 @@ func TestForgedTranscriptStopsRestart(t *testing.T) {
 
 	// The counter's first message (position 1, after startVat) answered 1;
 	// make the transcript claim it answered 7.
-	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
 	if err != nil {
 		t.Fatal(err)
 	}

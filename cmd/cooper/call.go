@@ -54,7 +54,6 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		}
 		args[i] = v
 	}
-	defer closeHost(ctx)
 	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err

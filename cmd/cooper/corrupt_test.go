@@ -5,15 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
 )
 
 // corruptKV overwrites one kv value behind the kernel's back.
 func corruptKV(t *testing.T, dir, key, value string) {
 	t.Helper()
-	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +28,7 @@ func corruptKV(t *testing.T, dir, key, value string) {
 // corruptTranscript replaces old by new in one transcript entry.
 func corruptTranscript(t *testing.T, dir, vatID string, pos int, old, new string) {
 	t.Helper()
-	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
 	if err != nil {
 		t.Fatal(err)
 	}

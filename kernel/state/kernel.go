@@ -217,7 +217,10 @@ func (s *State) Pins(kp vat.KRef) uint64 {
 	if !ok {
 		return 0
 	}
-	n, _ := strconv.ParseUint(v, 10, 64)
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		panic(fmt.Errorf("%w: %s.pinned = %q", ErrCorrupt, kp, v))
+	}
 	return n
 }
 
