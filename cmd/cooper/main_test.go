@@ -321,3 +321,19 @@ func TestProgressBarQuietOffTerminal(t *testing.T) {
 		t.Fatal("progress bar on a regular file")
 	}
 }
+
+// TestCLISlogWriteError: an event log that cannot be written (a full disk)
+// fails the command instead of being lost silently.
+func TestCLISlogWriteError(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	dir := filepath.Join(t.TempDir(), "k")
+	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := cli(t, "call", "--slog", "/dev/full", dir, "counter", "label")
+	if err == nil || !strings.HasPrefix(err.Error(), "--slog: ") || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("call --slog /dev/full = %v", err)
+	}
+}

@@ -264,6 +264,9 @@ type RunQueueItem struct {
 func (s *State) runQueueBounds() (head, tail uint64) {
 	var ht [2]uint64
 	s.getJSON("runQueue", &ht)
+	if ht[0] > ht[1] {
+		panic(fmt.Errorf("%w: runQueue = %q: head after tail", ErrCorrupt, s.get("runQueue")))
+	}
 	return ht[0], ht[1]
 }
 
