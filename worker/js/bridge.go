@@ -2,6 +2,7 @@ package js
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -124,11 +125,20 @@ func (w *Worker) methargs(method, args goja.Value) (string, []capdata.Value) {
 	} else {
 		name = method.String()
 	}
-	cv, err := w.toCap(args)
-	if err != nil {
-		panic(w.rt.NewTypeError("cannot send %s: %v", name, err))
+	// args is the rest-parameter array the prelude's E made and hardened:
+	// a genuine array, so only its elements need the passable checks.
+	arr, ok := args.(*goja.Object)
+	if !ok {
+		return name, nil
 	}
-	list, _ := cv.([]capdata.Value)
+	list := make([]capdata.Value, arr.Get("length").ToInteger())
+	for i := range list {
+		cv, err := w.toCap(arr.Get(strconv.Itoa(i)))
+		if err != nil {
+			panic(w.rt.NewTypeError("cannot send %s: %v", name, err))
+		}
+		list[i] = cv
+	}
 	return name, list
 }
 

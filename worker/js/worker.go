@@ -10,6 +10,7 @@
 package js
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,6 +34,13 @@ func init() {
 
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	return goja.Compile("cooper-prelude.js", jsvat.Prelude, true)
+})
+
+//go:embed passable.js
+var passableSource string
+
+var passableProgram = sync.OnceValues(func() (*goja.Program, error) {
+	return goja.Compile("cooper-passable.js", passableSource, true)
 })
 
 // MaxCallStackSize bounds JS recursion in a vat.
@@ -97,6 +105,8 @@ type Worker struct {
 	watch      goja.Callable
 	makeError  goja.Callable
 	promiseCtr *goja.Object
+	snapshot   goja.Callable // passable.js: check and copy a value leaving the vat
+	makeRecord goja.Callable // passable.js: a record of own data properties
 }
 
 // New starts a runtime for spec: the prelude runs and the bundle's module
@@ -152,6 +162,9 @@ func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
 	w.watch = fnOf("watch")
 	w.makeError = fnOf("makeError")
 	w.promiseCtr = rt.Get("Promise").ToObject(rt)
+	if err := w.loadPassable(env); err != nil {
+		return nil, err
+	}
 
 	// Evaluate the module body.
 	modFnVal, err := rt.RunProgram(prog)
@@ -170,6 +183,31 @@ func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
 		return nil, metering.ErrComputeExceeded
 	}
 	return w, nil
+}
+
+// loadPassable runs passable.js on the prelude's env.
+func (w *Worker) loadPassable(env *goja.Object) error {
+	prog, err := passableProgram()
+	if err != nil {
+		return fmt.Errorf("passable: %w", err)
+	}
+	fnVal, err := w.rt.RunProgram(prog)
+	if err != nil {
+		return fmt.Errorf("passable: %w", err)
+	}
+	fn, _ := goja.AssertFunction(fnVal)
+	out, err := fn(goja.Undefined(), env)
+	if err != nil {
+		return fmt.Errorf("passable: %w", err)
+	}
+	o := out.ToObject(w.rt)
+	var ok1, ok2 bool
+	w.snapshot, ok1 = goja.AssertFunction(o.Get("snapshot"))
+	w.makeRecord, ok2 = goja.AssertFunction(o.Get("makeRecord"))
+	if !ok1 || !ok2 {
+		return errors.New("passable: missing snapshot or makeRecord")
+	}
+	return nil
 }
 
 // MeteringVersion names the computron schedule this worker charges.
