@@ -122,6 +122,8 @@ func (w *Worker) methargs(method, args goja.Value) (string, []capdata.Value) {
 			panic(w.rt.NewTypeError("cannot send a message named by a non-well-known symbol"))
 		}
 		name = n
+	} else if s, ok := method.(goja.String); ok {
+		name = goString(s)
 	} else {
 		name = method.String()
 	}
