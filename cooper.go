@@ -15,6 +15,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
@@ -84,6 +85,17 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 		return w, nil
 	}
 	return nil, fmt.Errorf("vat %s: manager type %q is not available", spec.ID, spec.Type)
+}
+
+// CheckBundle validates a bundle given at run time and returns its ID and
+// canonical bytes.
+func (m *Maker) CheckBundle(data []byte) (string, []byte, error) {
+	b, err := bundle.Parse(data)
+	if err != nil {
+		return "", nil, err
+	}
+	canonical := b.Marshal()
+	return bundle.ID(canonical), canonical, nil
 }
 
 // HasGoVat reports whether a Go vat of that name is compiled in.

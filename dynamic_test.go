@@ -257,7 +257,10 @@ func TestCreateVatErrorsLeaveNothing(t *testing.T) {
 		{"importer", capdata.NewRecord("name", "imp"), `cannot import "child_process"`},
 		{"nonesuch", capdata.NewRecord(), `rejected: Vat Creation Error: `},
 		{"counter", capdata.NewRecord("colour", "red"), `unknown options "colour"`},
-		{"counter", capdata.NewRecord("name", "white space"), `invalid vat name`},
+		{"counter", capdata.NewRecord("name", "white space"), `CreateVatOptions: bad vat name "white space"`},
+		{"counter", capdata.NewRecord("name", strings.Repeat("n", 200)), `CreateVatOptions: oversized vat name "nnn`},
+		{"counter", capdata.NewRecord("critical", true), `invalid criticalVatKey`},
+		{"counter", capdata.NewRecord("bogus", 1.0, "other", 2.0), `CreateVatOptions: unknown options "bogus,other"`},
 	} {
 		got := callString(t, k, "bootstrap", "tryCreate", tc.bundle, tc.options)
 		if !strings.Contains(got, tc.want) || !strings.HasPrefix(got, "rejected: ") {

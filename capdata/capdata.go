@@ -151,6 +151,10 @@ type Marshaller struct {
 	// decoding; its result replaces every reference to that slot. When nil,
 	// references decode to the Slot itself.
 	FromSlot func(s Slot) (any, error)
+	// ErrorID, when set, names each error Encode writes (its "errorId"),
+	// replacing the ErrorID the error carries, as Endo's marshal tags every
+	// error it sends.
+	ErrorID func() string
 }
 
 // ErrMalformed is wrapped by every Decode error.

@@ -121,8 +121,8 @@ func TestEncodeErrors(t *testing.T) {
 	}{
 		{"unsafe int", int64(1<<53 + 1), "cannot be represented"},
 		{"unsafe uint", uint64(1 << 60), "cannot be represented"},
-		{"chan", make(chan int), "cannot pass chan int"},
-		{"nested chan", NewRecord("a b", []Value{1.0, make(chan int)}), `at ["a b"][1]: cannot pass chan int`},
+		{"chan", make(chan int), "cannot pass a reference without a slot table"},
+		{"nested chan", NewRecord("a b", []Value{1.0, make(chan int)}), `at ["a b"][1]: cannot pass a reference without a slot table`},
 		{"duplicate key", &Record{Keys: []string{"a", "a"}, Values: []Value{1.0, 2.0}}, "duplicate record key"},
 		{"mismatched record", &Record{Keys: []string{"a"}}, "1 keys but 0 values"},
 		{"invalid UTF-8", "\xff", "not valid UTF-8"},
@@ -408,7 +408,7 @@ func TestFormat(t *testing.T) {
 		{counter, "[Alleged: counter]"},
 		{Slot{Ref: "o+1"}, "[Remotable o+1]"},
 		{Slot{Ref: "p-3", Kind: Promise}, "[Promise p-3]"},
-		{make(chan int), "[chan int]"},
+		{make(chan int), "[object]"},
 	}
 	for _, tc := range tests {
 		if got := Format(tc.v); got != tc.want {

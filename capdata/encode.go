@@ -174,11 +174,11 @@ func (e *encoder) encode(v Value, depth int) error {
 		return e.slot(x)
 	default:
 		if e.m.ToSlot == nil {
-			return fail("cannot pass %T", v)
+			return fail("cannot pass a reference without a slot table")
 		}
 		s, err := e.m.ToSlot(v)
 		if err != nil {
-			return &pathError{msg: fmt.Sprintf("%T", v), cause: err}
+			return &pathError{msg: "reference", cause: err}
 		}
 		return e.slot(s)
 	}
@@ -324,9 +324,13 @@ func (e *encoder) error(x *Error, depth int) error {
 	if err := e.string(x.Message); err != nil {
 		return atKey(err, "message")
 	}
-	if x.ErrorID != "" {
+	id := x.ErrorID
+	if e.m.ErrorID != nil {
+		id = e.m.ErrorID()
+	}
+	if id != "" {
 		e.buf = append(e.buf, `,"errorId":`...)
-		if err := e.string(x.ErrorID); err != nil {
+		if err := e.string(id); err != nil {
 			return atKey(err, "errorId")
 		}
 	}

@@ -102,7 +102,10 @@ func appendFormat(b []byte, v Value, depth int) []byte {
 	if z, ok := v.(*big.Int); ok && z != nil {
 		return append(z.Append(b, 10), 'n')
 	}
-	return fmt.Appendf(b, "[%T]", v)
+	if s, ok := v.(fmt.Stringer); ok {
+		return append(b, s.String()...)
+	}
+	return append(b, "[object]"...)
 }
 
 // appendFormatKey writes a property name bare if it is an identifier,

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -93,11 +94,7 @@ func (d *vatAdminDevice) call(method string, args []capdata.Value) (capdata.Valu
 		return natural(args[i])
 	}
 	switch method {
-	case "createVat", "createVatByName":
-		ref, err := str(0)
-		if err != nil {
-			return nil, err
-		}
+	case "createVat", "createVatByName", "createVatByBundle":
 		var opts *capdata.Record
 		if len(args) > 1 {
 			if r, ok := args[1].(*capdata.Record); ok {
@@ -106,9 +103,30 @@ func (d *vatAdminDevice) call(method string, args []capdata.Value) (capdata.Valu
 				return nil, fmt.Errorf("options must be a record, not %s", capdata.Format(args[1]))
 			}
 		}
-		src := state.Source{BundleID: ref}
-		if method == "createVatByName" {
-			src = state.Source{BundleName: ref}
+		var src state.Source
+		switch method {
+		case "createVatByBundle":
+			rec, ok := argAt(args, 0).(*capdata.Record)
+			if !ok {
+				return nil, errors.New("createVat(bundle) does not look like a bundle")
+			}
+			id, err := k.installBundle(rec)
+			if err != nil {
+				return nil, fmt.Errorf("Vat Creation Error: %w", err)
+			}
+			src = state.Source{BundleID: id}
+		case "createVatByName":
+			name, err := str(0)
+			if err != nil {
+				return nil, err
+			}
+			src = state.Source{BundleName: name}
+		default:
+			id, err := str(0)
+			if err != nil {
+				return nil, err
+			}
+			src = state.Source{BundleID: id}
 		}
 		id, err := k.requestVat(src, opts)
 		return string(id), err
@@ -125,7 +143,10 @@ func (d *vatAdminDevice) call(method string, args []capdata.Value) (capdata.Valu
 		if err != nil {
 			return nil, err
 		}
-		k.push(state.RunQueueItem{Type: "terminate-vat", VatID: vat.ID(id), Reject: true, Info: &info})
+		if err := k.terminateVat(vat.ID(id), true, info); err != nil {
+			// A critical vat: the kernel stops when the crank ends.
+			k.fatal = err
+		}
 		return capdata.Undefined{}, nil
 	case "hasBundle":
 		id, err := str(0)
@@ -215,13 +236,38 @@ func natural(v capdata.Value) (uint64, error) {
 	return 0, fmt.Errorf("%s is not a natural number", capdata.Format(v))
 }
 
-// knownOption reports whether createVat accepts the option.
+// knownOption reports whether the device's createVat accepts the option
+// (vat-admin has already checked and converted the user's options).
 func knownOption(key string) bool {
 	switch key {
 	case "critical", "enablePipelining", "meter", "name", "vatParameters":
 		return true
 	}
 	return false
+}
+
+func argAt(args []capdata.Value, i int) capdata.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return capdata.Undefined{}
+}
+
+// installBundle stores a bundle given as a record (createVat(bundle)) and
+// returns its ID.
+func (k *Kernel) installBundle(rec *capdata.Record) (string, error) {
+	checker, ok := k.opts.Maker.(vat.BundleChecker)
+	if !ok {
+		return "", errors.New("this kernel cannot install bundles at run time")
+	}
+	id, canonical, err := checker.CheckBundle(capdata.ToJSON(rec))
+	if err != nil {
+		return "", err
+	}
+	if !k.store.HasBundle(id) {
+		k.store.PutBundle(id, canonical)
+	}
+	return id, nil
 }
 
 // requestVat validates a createVat request and queues the creation; it

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel/state"
@@ -14,18 +15,40 @@ func (k *Kernel) FindVat(name string) (vat.ID, error) {
 	if id, ok := k.state.VatIDByName(name); ok && k.state.IsLive(id) {
 		return id, nil
 	}
+	var found []string
 	for _, id := range k.state.LiveVats() {
 		if string(id) == name {
 			return id, nil
 		}
 		if opts, err := k.state.VatOptions(id); err == nil && opts.Name == name {
-			return id, nil
+			found = append(found, string(id))
 		}
 	}
+	switch len(found) {
+	case 1:
+		return vat.ID(found[0]), nil
+	case 0:
+	default:
+		return "", fmt.Errorf("vat name %q is ambiguous: %s have it (use a vat ID)", name, strings.Join(found, ", "))
+	}
 	if id, ok := k.state.VatIDByName(name); ok && k.state.IsTerminated(id) {
-		return "", fmt.Errorf("vat %q (%s) is terminated", name, id)
+		return "", fmt.Errorf("vat %q (%s) is terminated%s", name, id, k.terminationSuffix(id))
 	}
 	return "", fmt.Errorf("no vat named %q", name)
+}
+
+// TerminationReason returns why a terminated vat ended ("" if it is not
+// terminated or the reason was not recorded).
+func (k *Kernel) TerminationReason(id vat.ID) string {
+	r, _ := k.state.TerminationReason(id)
+	return r
+}
+
+func (k *Kernel) terminationSuffix(id vat.ID) string {
+	if r := k.TerminationReason(id); r != "" {
+		return ": " + r
+	}
+	return ""
 }
 
 // VatName returns the name of a vat (its ID if it has none).

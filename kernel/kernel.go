@@ -64,10 +64,19 @@ type Kernel struct {
 	devices map[vat.DeviceID]device
 
 	maybeFree map[vat.KRef]struct{}
-	crankNum  uint64
+	// accepted holds the items the current crank queued, routed when it
+	// ends (SwingSet's acceptance queue; it is always empty between cranks).
+	accepted []state.RunQueueItem
+	// afterCommit runs once the current crank has ended (closing the
+	// workers of vats it terminated).
+	afterCommit []func()
+	crankNum    uint64
 	// failed is set once the kernel has stopped; every later call returns it.
 	failed error
-	lock   *dirLock
+	// fatal is set during a crank that must stop the kernel when it ends
+	// (a device terminated a critical vat).
+	fatal error
+	lock  *dirLock
 }
 
 func newKernel(dir string, st *store.Store, opts Options) *Kernel {

@@ -59,51 +59,58 @@ func msgRefs(m *state.Message) []vat.KRef {
 // itemRefs lists the refs a run-queue item holds.
 func itemRefs(it *state.RunQueueItem) []vat.KRef {
 	switch it.Type {
-	case "send":
+	case state.ItemSend:
 		return append([]vat.KRef{it.Target}, msgRefs(it.Msg)...)
-	case "notify":
+	case state.ItemNotify:
 		return []vat.KRef{it.KPID}
-	case "create-vat":
+	case state.ItemCreateVat:
 		if it.Params != nil {
 			return it.Params.Slots
-		}
-	case "terminate-vat":
-		if it.Info != nil {
-			return it.Info.Slots
 		}
 	}
 	return nil
 }
 
-// push appends an item to the run queue, counting its references.
+// push accepts an item, counting its references; the item reaches the run
+// queue (or a promise queue) when the crank ends (see drainAcceptance).
 func (k *Kernel) push(it state.RunQueueItem) {
 	k.incRefs(itemRefs(&it))
-	k.state.PushRunQueue(it)
+	k.accepted = append(k.accepted, it)
 }
 
 // queueSend queues a message to a kernel object or promise.
 func (k *Kernel) queueSend(target vat.KRef, msg state.Message) {
-	k.push(state.RunQueueItem{Type: "send", Target: target, Msg: &msg})
+	k.push(state.RunQueueItem{Type: state.ItemSend, Target: target, Msg: &msg})
 }
 
-// resolve settles kp and queues what follows: a notify for each subscriber
-// and, again on the run queue, every message that was waiting for it.
+// resolve settles kp and queues what follows: a notify for each subscriber,
+// then every message that was waiting for it, accepted again.
 func (k *Kernel) resolve(kp vat.KRef, rejected bool, data state.CapData) {
 	pr, ok := k.state.GetPromise(kp)
 	if !ok || pr.State != state.Unresolved {
 		k.bug("resolve %s: not an unresolved promise", kp)
 	}
-	queue := k.state.PromiseQueue(kp)
+	for _, sub := range pr.Subscribers {
+		k.push(state.RunQueueItem{Type: state.ItemNotify, VatID: sub, KPID: kp})
+	}
+	k.requeuePromise(kp)
 	k.state.ResolvePromise(kp, rejected, data)
 	k.incRefs(data.Slots)
-	for _, sub := range pr.Subscribers {
-		k.push(state.RunQueueItem{Type: "notify", VatID: sub, KPID: kp})
+	k.emit(Event{Type: "resolve", KPID: kp, Rejected: rejected, Data: &data})
+}
+
+// requeuePromise accepts again every message waiting on kp, addressed to
+// kp, and empties its queue.
+func (k *Kernel) requeuePromise(kp vat.KRef) {
+	queue := k.state.PromiseQueue(kp)
+	if len(queue) == 0 {
+		return
 	}
+	k.state.ClearPromiseQueue(kp)
 	for _, m := range queue {
 		k.queueSend(kp, m)
 		k.decRefs(msgRefs(&m))
 	}
-	k.emit(Event{Type: "resolve", KPID: kp, Rejected: rejected, Data: &data})
 }
 
 // rejectWith settles kp as rejected with an Error value made by the kernel.

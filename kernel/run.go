@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel/state"
@@ -94,12 +95,11 @@ func (k *Kernel) step() (info CrankInfo, ran bool, err error) {
 			return errEmpty
 		}
 		ran = true
-		k.emit(Event{Type: "crank-start", CrankType: item.Type, Item: &item})
+		k.emit(Event{Type: "crank-start", CrankType: string(item.Type), Item: &item})
 		out := k.process(item)
 		info = out.info
 		if out.abort {
-			k.store.AbortCrank()
-			clear(k.maybeFree)
+			k.abortCrankChanges()
 			k.store.BeginCrank()
 			if out.consume {
 				it, _ := k.state.PopRunQueue()
@@ -110,9 +110,7 @@ func (k *Kernel) step() (info CrankInfo, ran bool, err error) {
 			out.after()
 		}
 		if t := out.terminate; t != nil {
-			if err := k.terminateVat(t.vat, t.reject, t.info); err != nil {
-				return err
-			}
+			return k.terminateVat(t.vat, t.reject, t.info)
 		}
 		return nil
 	})
@@ -134,15 +132,16 @@ func (k *Kernel) hostCrank(body func() error) error {
 
 // crank runs body as one crank: committed whole to the block, or rolled
 // back whole if body returns an error. A panic (a kernel bug or corrupt
-// state) stops the kernel.
+// state) stops the kernel. Before the crank ends, the items it accepted
+// are routed onto the run queue or promise queues.
 func (k *Kernel) crank(kind string, body func() error) (err error) {
 	k.store.BeginCrank()
 	defer func() {
 		if r := recover(); r != nil {
 			if k.store.InCrank() {
-				k.store.AbortCrank()
+				k.abortCrankChanges()
 			}
-			clear(k.maybeFree)
+			k.afterCommit = nil
 			if e, ok := r.(error); ok {
 				k.failed = fmt.Errorf("%w: %w", ErrPanicked, e)
 			} else {
@@ -151,9 +150,13 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 			err = k.failed
 		}
 	}()
-	if err := body(); err != nil {
-		k.store.AbortCrank()
-		clear(k.maybeFree)
+	err = body()
+	if err == nil && k.fatal != nil {
+		err, k.fatal = k.fatal, nil
+	}
+	if err != nil {
+		k.abortCrankChanges()
+		k.afterCommit = nil
 		var fatal *fatalError
 		if errors.As(err, &fatal) {
 			k.failed = fmt.Errorf("%w: %w", ErrPanicked, err)
@@ -161,6 +164,7 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 		}
 		return err
 	}
+	k.drainAcceptance()
 	k.freeDeadPromises()
 	k.state.IncrementCrankNumber()
 	crankHash, activityHash, err := k.store.EndCrank()
@@ -168,9 +172,20 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 		k.failed = fmt.Errorf("%w: %w", ErrPanicked, err)
 		return k.failed
 	}
+	for _, f := range k.afterCommit {
+		f()
+	}
+	k.afterCommit = nil
 	k.emit(Event{Type: "crank-finish", CrankType: kind, CrankHash: crankHash, ActivityHash: activityHash})
 	k.crankNum++
 	return nil
+}
+
+// abortCrankChanges discards everything the current crank wrote.
+func (k *Kernel) abortCrankChanges() {
+	k.store.AbortCrank()
+	clear(k.maybeFree)
+	k.accepted = k.accepted[:0]
 }
 
 // fatalError stops the kernel (a critical vat failed).
@@ -181,21 +196,48 @@ func (e *fatalError) Error() string { return e.msg }
 // process handles one run-queue item.
 func (k *Kernel) process(item state.RunQueueItem) crankOutcome {
 	switch item.Type {
-	case "send":
+	case state.ItemSend:
 		return k.processSend(item)
-	case "notify":
+	case state.ItemNotify:
 		return k.processNotify(item)
-	case "create-vat":
+	case state.ItemCreateVat:
 		return k.processCreateVat(item)
-	case "terminate-vat":
-		k.decRefs(itemRefs(&item))
-		if k.state.IsLive(item.VatID) {
-			return crankOutcome{terminate: &termination{vat: item.VatID, reject: item.Reject, info: *item.Info}}
-		}
-		return crankOutcome{}
 	}
 	k.bug("unknown run-queue item %q", item.Type)
 	return crankOutcome{}
+}
+
+// drainAcceptance routes every item the crank accepted, in order, as
+// SwingSet's routing cranks do between deliveries: a send goes to the run
+// queue addressed to the object it will reach (or to the promise, for a
+// pipelining decider), onto the queue of an unresolved promise, or splats
+// (its result is rejected); other items go to the run queue. Routing may
+// accept more items (a splat notifies); they are routed in turn.
+func (k *Kernel) drainAcceptance() {
+	for i := 0; i < len(k.accepted); i++ {
+		item := k.accepted[i]
+		if item.Type != state.ItemSend {
+			k.state.PushRunQueue(item)
+			continue
+		}
+		dest, queue, ok := k.routeTarget(item.Target, item.Msg)
+		switch {
+		case !ok:
+			k.decRefs(itemRefs(&item))
+		case queue:
+			// The promise queue holds the message, not a reference to its target.
+			k.state.EnqueueOnPromise(dest, *item.Msg)
+			k.decRef(item.Target)
+		default:
+			if dest != item.Target {
+				k.incRef(dest)
+				k.decRef(item.Target)
+				item.Target = dest
+			}
+			k.state.PushRunQueue(item)
+		}
+	}
+	k.accepted = k.accepted[:0]
 }
 
 // processSend routes a message and delivers it, queues it on a promise, or
@@ -203,9 +245,21 @@ func (k *Kernel) process(item state.RunQueueItem) crankOutcome {
 func (k *Kernel) processSend(item state.RunQueueItem) crankOutcome {
 	defer k.decRefs(itemRefs(&item))
 	msg := item.Msg
-	id, target, ok := k.route(item.Target, msg)
+	target, queue, ok := k.routeTarget(item.Target, msg)
 	if !ok {
 		return crankOutcome{}
+	}
+	if queue {
+		k.state.EnqueueOnPromise(target, *msg)
+		k.incRefs(msgRefs(msg))
+		return crankOutcome{}
+	}
+	var id vat.ID
+	if target.Kind() == vat.Object {
+		id, _ = k.state.ObjectOwner(target)
+	} else {
+		pr, _ := k.state.GetPromise(target)
+		id = pr.Decider
 	}
 	h := k.vats[id]
 	vtarget, ok := k.state.CListVRef(id, target)
@@ -216,26 +270,32 @@ func (k *Kernel) processSend(item state.RunQueueItem) crankOutcome {
 	if msg.Result != "" {
 		k.state.SetDecider(msg.Result, id)
 		vd.Result = k.toVat(id, msg.Result)
+		if h.opts.EnablePipelining {
+			// Messages already waiting on the result can now go to its
+			// new decider (SwingSet's requeueKernelPromise).
+			k.requeuePromise(msg.Result)
+		}
 	}
 	return k.deliverAndFinish(h, vd)
 }
 
-// route decides where a message goes: the vat and kernel object (or
-// pipelined promise) to deliver to. It returns ok=false when the message was
-// queued on a promise or its result was rejected.
-func (k *Kernel) route(target vat.KRef, msg *state.Message) (vat.ID, vat.KRef, bool) {
-	splat := func(data state.CapData) (vat.ID, vat.KRef, bool) {
+// routeTarget decides where a message to target goes: to dest, a kernel
+// object or the promise of a pipelining decider (queue false), or onto the
+// queue of the unresolved promise dest (queue true). ok is false when the
+// message splatted: its result was rejected.
+func (k *Kernel) routeTarget(target vat.KRef, msg *state.Message) (dest vat.KRef, queue, ok bool) {
+	splat := func(data state.CapData) (vat.KRef, bool, bool) {
 		if msg.Result != "" {
 			k.resolve(msg.Result, true, data)
 		}
-		return "", "", false
+		return "", false, false
 	}
-	toObject := func(ko vat.KRef) (vat.ID, vat.KRef, bool) {
+	toObject := func(ko vat.KRef) (vat.KRef, bool, bool) {
 		owner, ok := k.state.ObjectOwner(ko)
-		if !ok || k.vats[owner] == nil {
+		if !ok || k.liveVat(owner) == nil {
 			return splat(kernelError("vat terminated"))
 		}
-		return owner, ko, true
+		return ko, false, true
 	}
 	switch target.Kind() {
 	case vat.Object:
@@ -256,20 +316,28 @@ func (k *Kernel) route(target vat.KRef, msg *state.Message) (vat.ID, vat.KRef, b
 			return splat(pr.Data)
 		}
 		if pr.Decider != "" {
-			h := k.vats[pr.Decider]
+			h := k.liveVat(pr.Decider)
 			if h == nil {
 				return splat(kernelError("vat terminated"))
 			}
 			if h.opts.EnablePipelining {
-				return pr.Decider, target, true
+				return target, false, true
 			}
 		}
-		k.state.EnqueueOnPromise(target, *msg)
-		k.incRefs(msgRefs(msg))
-		return "", "", false
+		return target, true, true
 	}
 	k.bug("send to %s", target)
-	return "", "", false
+	return "", false, false
+}
+
+// liveVat returns the running vat id, or nil once it is terminated (also
+// within the crank that terminated it).
+func (k *Kernel) liveVat(id vat.ID) *vatHandle {
+	h := k.vats[id]
+	if h == nil || h.terminated {
+		return nil
+	}
+	return h
 }
 
 // singleObject reports whether data is exactly one object reference.
@@ -284,25 +352,54 @@ func singleObject(data state.CapData) (vat.KRef, bool) {
 	return "", false
 }
 
-// processNotify tells a subscriber how a promise settled.
+// processNotify tells a subscriber how a promise settled, together with
+// every already-settled promise its resolution names, transitively
+// (SwingSet's getKpidsToRetire): the vat learns them in one batch and its
+// c-list forgets them all.
 func (k *Kernel) processNotify(item state.RunQueueItem) crankOutcome {
 	defer k.decRefs(itemRefs(&item))
-	h := k.vats[item.VatID]
+	h := k.liveVat(item.VatID)
 	if h == nil {
 		return crankOutcome{}
 	}
-	vpid, ok := k.state.CListVRef(item.VatID, item.KPID)
-	if !ok {
+	if _, ok := k.state.CListVRef(item.VatID, item.KPID); !ok {
 		return crankOutcome{} // already told
 	}
 	pr, _ := k.state.GetPromise(item.KPID)
 	if pr.State == state.Unresolved {
 		k.bug("notify of unresolved %s", item.KPID)
 	}
-	res := vat.Resolution{VPID: vpid, Rejected: pr.State == state.Rejected, Data: k.capToVat(item.VatID, pr.Data)}
-	// The vat retires the vpid once told; so does its c-list.
-	k.dropCList(item.VatID, item.KPID)
-	return k.deliverAndFinish(h, vat.Delivery{Kind: vat.DeliverNotify, Resolutions: []vat.Resolution{res}})
+	targets := k.kpidsToRetire(item.KPID, pr)
+	rs := make([]vat.Resolution, len(targets))
+	for i, kp := range targets {
+		tp, _ := k.state.GetPromise(kp)
+		rs[i] = vat.Resolution{VPID: k.toVat(item.VatID, kp), Rejected: tp.State == state.Rejected, Data: k.capToVat(item.VatID, tp.Data)}
+	}
+	// The vat retires these vpids once told; so does its c-list.
+	for _, kp := range targets {
+		k.dropCList(item.VatID, kp)
+	}
+	return k.deliverAndFinish(h, vat.Delivery{Kind: vat.DeliverNotify, Resolutions: rs})
+}
+
+// kpidsToRetire lists root and the settled promises its data names,
+// depth first, each once.
+func (k *Kernel) kpidsToRetire(root vat.KRef, rootPromise state.Promise) []vat.KRef {
+	seen := []vat.KRef{}
+	var scan func(kp vat.KRef, data state.CapData)
+	scan = func(kp vat.KRef, data state.CapData) {
+		seen = append(seen, kp)
+		for _, s := range data.Slots {
+			if s.Kind() != vat.Promise || slices.Contains(seen, s) {
+				continue
+			}
+			if p, ok := k.state.GetPromise(s); ok && p.State != state.Unresolved {
+				scan(s, p.Data)
+			}
+		}
+	}
+	scan(root, rootPromise.Data)
+	return seen
 }
 
 // deliverAndFinish delivers to h and decides, from how the delivery went,

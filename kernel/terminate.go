@@ -27,10 +27,14 @@ func (k *Kernel) processCreateVat(item state.RunQueueItem) crankOutcome {
 	return crankOutcome{info: CrankInfo{Delivered: id}}
 }
 
-// terminateVat ends a vat: it leaves the live set, every promise it decided
-// is rejected with "vat terminated", its objects are orphaned (later sends
-// reject), its c-list, vatstore, transcript and definition are deleted, its
-// worker stops, and vat-admin hears about it. A critical vat stops the kernel.
+// terminateVat ends a vat at once, as SwingSet's terminateVat does in its
+// synchronous part: the vat leaves the live set, every promise it decided is
+// rejected with "vat terminated" (in the order of its c-list's vpids, as
+// SwingSet walks them), its objects are orphaned (later sends splat), its
+// c-list, vatstore, transcript and definition are deleted, and vat-admin
+// hears about it. Messages already queued to the vat splat when they come
+// up. The worker stops when the crank ends. A critical vat's failure stops
+// the kernel instead: terminateVat returns a *fatalError.
 func (k *Kernel) terminateVat(id vat.ID, reject bool, info state.CapData) error {
 	if !k.state.IsLive(id) {
 		return nil
@@ -46,18 +50,28 @@ func (k *Kernel) terminateVat(id vat.ID, reject bool, info state.CapData) error 
 	if opts.Dynamic {
 		k.state.RemoveDynamicVat(id)
 	}
-	k.state.MarkTerminated(id)
+	k.state.MarkTerminated(id, reason)
+	if h := k.vats[id]; h != nil {
+		h.terminated = true
+		k.afterCommit = append(k.afterCommit, func() {
+			if k.vats[id] == h {
+				delete(k.vats, id)
+			}
+			h.worker.Close()
+		})
+	}
+	for _, kp := range k.state.CListPromises(id) {
+		if pr, ok := k.state.GetPromise(kp); ok && pr.State == state.Unresolved && pr.Decider == id {
+			k.rejectWith(kp, "vat terminated")
+		}
+	}
 	krefs := k.state.CListKRefs(id)
 	for _, kref := range krefs {
-		switch kref.Kind() {
-		case vat.Promise:
-			if pr, ok := k.state.GetPromise(kref); ok && pr.State == state.Unresolved && pr.Decider == id {
-				k.rejectWith(kref, "vat terminated")
-			}
-		case vat.Object:
-			if owner, ok := k.state.ObjectOwner(kref); ok && owner == id {
-				k.state.OrphanObject(kref)
-			}
+		if kref.Kind() != vat.Object {
+			continue
+		}
+		if owner, ok := k.state.ObjectOwner(kref); ok && owner == id {
+			k.state.OrphanObject(kref)
 		}
 	}
 	for _, kref := range krefs {
@@ -68,10 +82,6 @@ func (k *Kernel) terminateVat(id vat.ID, reject bool, info state.CapData) error 
 	}
 	k.state.DeleteVatState(id)
 	k.store.DeleteTranscript(string(id))
-	if h := k.vats[id]; h != nil {
-		h.worker.Close()
-		delete(k.vats, id)
-	}
 	k.emit(Event{Type: "terminate-vat", VatID: id, Name: opts.Name, Rejected: reject, Reason: reason})
 	infoVal, err := decodeKernel(info)
 	if err != nil {

@@ -17,6 +17,9 @@ type vatHandle struct {
 	// replaying is true while the transcript is replayed: console output is
 	// suppressed and nothing reaches the kernel.
 	replaying bool
+	// terminated is set by the crank that terminates the vat; the handle
+	// is dropped when that crank ends.
+	terminated bool
 }
 
 // name returns the vat's name for messages.

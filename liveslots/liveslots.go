@@ -4,23 +4,33 @@
 // objects, and language-level sends, promise subscriptions and resolutions
 // into syscalls.
 //
-// The language itself (Go vats, JavaScript on goja) stays behind the [Face]
+// The language itself (Go vats, JavaScript engines) stays behind the [Face]
 // interface: liveslots sees values as [capdata.Value] trees whose references
 // are opaque language objects, compared by identity.
 //
-// Semantics follow SwingSet's liveslots:
-//   - a local remotable gets o+N the first time it is sent, and keeps it;
-//   - a local promise gets p+N the first time it is sent; the vat becomes its
-//     decider and resolves it with syscall.resolve when it settles;
-//   - the result of an outgoing send is a fresh p+N the vat subscribes to;
-//   - an imported promise p-N is subscribed to when first seen;
-//   - a promise ref is retired (forgotten) once it is resolved, by the vat or by
-//     a notify; a later send of the same language promise allocates a new ref.
+// Promise tracking follows SwingSet's liveslots (its vpid-tracking.md):
+//   - registration maps a vpid to a language promise and back;
+//   - exported vpids are promises the kernel knows and this vat decides: the
+//     vat follows each one and resolves it with syscall.resolve when it
+//     settles;
+//   - imported vpids are promises the kernel knows and decides: the vat keeps
+//     the functions that settle the language promise, for dispatch.notify;
+//   - a promise first serialized into a send or a resolution is exported at
+//     once; if it has already settled, its resolution goes to the kernel in
+//     the same syscall.resolve batch, after the resolution that introduced it
+//     (so the kernel always learns of a vpid before it is resolved);
+//   - a vat that becomes the decider of a promise it imported (the result of
+//     an inbound message) keeps the language promise it already handed out,
+//     forwarding it to the method's result;
+//   - a vpid is retired once resolved, by the vat or by a notify; a later send
+//     of the same language promise allocates a new vpid.
 package liveslots
 
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/vat"
@@ -33,11 +43,14 @@ type Face interface {
 	StartVat(params capdata.Value) (root any, err error)
 	// NewPresence makes the language object for an imported object or device node.
 	NewPresence(ref vat.VRef, iface string) any
-	// NewPromise makes an unresolved language promise and the function that settles it.
+	// NewPromise makes an unresolved language promise and the function that
+	// settles it; fulfilling it with another language promise adopts that one.
 	NewPromise() (p any, settle func(rejected bool, v capdata.Value))
 	// Classify tells whether v is a local remotable (with its interface name) or a
 	// promise; ok is false for anything that cannot be sent by reference.
 	Classify(v any) (kind capdata.SlotKind, iface string, ok bool)
+	// Settled reports whether the language promise p has already settled, and how.
+	Settled(p any) (rejected bool, v capdata.Value, ok bool)
 	// Invoke calls method on a local object with args. The result may be a
 	// promise; a synchronous throw is returned as a rejected promise.
 	Invoke(obj any, method string, args []capdata.Value) any
@@ -60,13 +73,18 @@ type Liveslots struct {
 
 	nextExport  uint64
 	nextPromise uint64
+	nextErrorID uint64
 
-	exports   map[vat.VRef]any
-	exportIDs map[any]vat.VRef
-	imports   map[vat.VRef]any
-	importIDs map[any]vat.VRef
-	promises  map[vat.VRef]*promiseRecord
-	promiseID map[any]vat.VRef
+	// Registration: vref ↔ language object, for exports, imports and promises.
+	slotToVal map[vat.VRef]any
+	valToSlot map[any]vat.VRef
+	// exportedVPIDs are kernel-known promises this vat decides.
+	exportedVPIDs map[vat.VRef]any
+	// importedVPIDs are kernel-known promises the kernel decides.
+	importedVPIDs map[vat.VRef]*promiseRecord
+	// importing collects the promises imported while a notify is decoded;
+	// nil outside a notify (imports are then subscribed at once).
+	importing map[vat.VRef]bool
 
 	marshaller capdata.Marshaller
 	started    bool
@@ -74,25 +92,23 @@ type Liveslots struct {
 
 type promiseRecord struct {
 	handle any
-	// settle is set for promises the kernel will notify us about.
 	settle func(rejected bool, v capdata.Value)
 }
 
 // New returns the liveslots of vat id speaking to the language through face.
 func New(id vat.ID, face Face) *Liveslots {
 	ls := &Liveslots{
-		id:          id,
-		face:        face,
-		nextExport:  1,
-		nextPromise: 1,
-		exports:     map[vat.VRef]any{},
-		exportIDs:   map[any]vat.VRef{},
-		imports:     map[vat.VRef]any{},
-		importIDs:   map[any]vat.VRef{},
-		promises:    map[vat.VRef]*promiseRecord{},
-		promiseID:   map[any]vat.VRef{},
+		id:            id,
+		face:          face,
+		nextExport:    1,
+		nextPromise:   1,
+		nextErrorID:   70_000,
+		slotToVal:     map[vat.VRef]any{},
+		valToSlot:     map[any]vat.VRef{},
+		exportedVPIDs: map[vat.VRef]any{},
+		importedVPIDs: map[vat.VRef]*promiseRecord{},
 	}
-	ls.marshaller = capdata.Marshaller{ToSlot: ls.toSlot, FromSlot: ls.fromSlot}
+	ls.marshaller = capdata.Marshaller{ToSlot: ls.toSlot, FromSlot: ls.fromSlot, ErrorID: ls.errorID}
 	return ls
 }
 
@@ -157,6 +173,13 @@ func (ls *Liveslots) syscall(s vat.Syscall) (vat.SyscallResult, bool) {
 	return r, true
 }
 
+// errorID names the next error this vat serializes, as Endo's marshal does
+// for liveslots (marshalName "liveSlots:vNN", numbers from 70001).
+func (ls *Liveslots) errorID() string {
+	ls.nextErrorID++
+	return "error:liveSlots:" + string(ls.id) + "#" + strconv.FormatUint(ls.nextErrorID, 10)
+}
+
 func (ls *Liveslots) startVat(params vat.CapData) error {
 	if ls.started {
 		return errors.New("startVat delivered twice")
@@ -176,8 +199,7 @@ func (ls *Liveslots) startVat(params vat.CapData) error {
 			rootErr = fmt.Errorf("buildRootObject() for vat %s returned %s, which is not Far", ls.id, describe(v))
 			return
 		}
-		ls.exports[vat.RootVRef] = v
-		ls.exportIDs[v] = vat.RootVRef
+		ls.register(vat.RootVRef, v)
 	}
 	if kind, _, ok := ls.face.Classify(root); ok && kind == capdata.Promise {
 		settled := false
@@ -191,7 +213,7 @@ func (ls *Liveslots) startVat(params vat.CapData) error {
 		})
 		ls.face.RunJobs()
 		if !settled && ls.failed == nil {
-			return errors.New("buildRootObject() returned a promise that did not settle")
+			return errors.New("Error: buildRootObject unresolved")
 		}
 	} else {
 		set(root)
@@ -199,19 +221,48 @@ func (ls *Liveslots) startVat(params vat.CapData) error {
 	return rootErr
 }
 
+// describe names a value for error messages without Go type names.
 func describe(v any) string {
-	if v == nil {
+	switch v.(type) {
+	case nil:
 		return "null"
-	}
-	if _, ok := v.(capdata.Undefined); ok {
+	case capdata.Undefined:
 		return "undefined"
+	case bool:
+		return "a boolean"
+	case float64:
+		return "a number"
+	case string:
+		return "a string"
+	case []capdata.Value:
+		return "an array"
+	case *capdata.Record:
+		return "a record"
+	case *capdata.Error:
+		return "an error"
 	}
-	return fmt.Sprintf("a %T", v)
+	return "a non-remotable value"
+}
+
+// register records that vref designates the language object v.
+func (ls *Liveslots) register(vref vat.VRef, v any) {
+	ls.slotToVal[vref] = v
+	ls.valToSlot[v] = vref
+}
+
+// unregister forgets a retired vpid.
+func (ls *Liveslots) unregister(vpid vat.VRef) {
+	if v, ok := ls.slotToVal[vpid]; ok {
+		if ls.valToSlot[v] == vpid {
+			delete(ls.valToSlot, v)
+		}
+		delete(ls.slotToVal, vpid)
+	}
 }
 
 func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, result vat.VRef) error {
-	obj, ok := ls.exports[target]
-	if !ok {
+	obj, ok := ls.slotToVal[target]
+	if !ok || !target.Allocated() || target.Kind() != vat.Object {
 		return fmt.Errorf("message to unknown export %s", target)
 	}
 	method, args, err := ls.marshaller.DecodeMethargs(toCapdata(methargs))
@@ -221,67 +272,170 @@ func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, resul
 	if ls.failed != nil {
 		return nil
 	}
-	res := ls.face.Invoke(obj, method, args)
-	if result == "" {
-		return nil
-	}
-	if result.Kind() != vat.Promise {
+	if result != "" && result.Kind() != vat.Promise {
 		return fmt.Errorf("message result %s is not a promise", result)
 	}
-	// We decide the result promise now: remember it so that the vat's own
-	// references to the language promise serialize as this vpid.
-	if kind, _, ok := ls.face.Classify(res); ok && kind == capdata.Promise {
-		if _, known := ls.promiseID[res]; !known {
-			ls.promiseID[res] = result
-			ls.promises[result] = &promiseRecord{handle: res}
-		}
+	res := ls.face.Invoke(obj, method, args)
+	if result == "" || ls.failed != nil {
+		return nil
 	}
-	ls.face.Watch(res, func(rejected bool, v capdata.Value) {
-		ls.resolve(result, rejected, v)
-	})
+	p := res
+	if rec, ok := ls.importedVPIDs[result]; ok {
+		// We imported this promise earlier and now decide it: keep the
+		// language promise the vat already holds, forwarded to the result.
+		delete(ls.importedVPIDs, result)
+		rec.settle(false, res)
+		p = rec.handle
+	} else if kind, _, ok := ls.face.Classify(res); ok && kind == capdata.Promise {
+		ls.register(result, res)
+	}
+	ls.followForKernel(result, p)
 	return nil
 }
 
-// resolve tells the kernel how a promise we decide settled, then retires it.
-func (ls *Liveslots) resolve(vpid vat.VRef, rejected bool, v capdata.Value) {
-	if ls.failed != nil {
-		return
-	}
+// followForKernel makes vpid an exported promise: when p settles, the vat
+// resolves vpid (with any already-settled promises its resolution names).
+func (ls *Liveslots) followForKernel(vpid vat.VRef, p any) {
+	ls.exportedVPIDs[vpid] = p
+	ls.face.Watch(p, func(rejected bool, v capdata.Value) {
+		if ls.failed != nil {
+			return
+		}
+		if _, ok := ls.exportedVPIDs[vpid]; !ok {
+			return
+		}
+		rs := ls.newCollector()
+		rs.collect(vpid, rejected, v)
+		ls.emitResolutions(rs.out, nil)
+	})
+}
+
+// collector gathers a batch of resolutions: a primary one, then every promise
+// its data names that the kernel does not know yet and that has already
+// settled (SwingSet's resolutionCollector).
+type collector struct {
+	ls   *Liveslots
+	out  []vat.Resolution
+	done map[vat.VRef]bool
+}
+
+func (ls *Liveslots) newCollector() *collector {
+	return &collector{ls: ls, done: map[vat.VRef]bool{}}
+}
+
+func (c *collector) collect(vpid vat.VRef, rejected bool, v capdata.Value) {
+	ls := c.ls
+	c.done[vpid] = true
 	data, err := ls.serialize(v)
 	if err != nil {
 		data, _ = ls.serialize(&capdata.Error{Name: "TypeError", Message: err.Error()})
 		rejected = true
 	}
-	if rec, ok := ls.promises[vpid]; ok {
-		delete(ls.promiseID, rec.handle)
-		delete(ls.promises, vpid)
+	c.out = append(c.out, vat.Resolution{VPID: vpid, Rejected: rejected, Data: data})
+	c.scan(data.Slots)
+}
+
+// scan collects the resolutions of settled promises in slots that the
+// kernel has not been told about.
+func (c *collector) scan(slots []vat.VRef) {
+	ls := c.ls
+	for _, s := range slots {
+		if s.Kind() != vat.Promise || c.done[s] || ls.kernelKnows(s) {
+			continue
+		}
+		p, ok := ls.slotToVal[s]
+		if !ok {
+			continue
+		}
+		if rejected, v, ok := ls.face.Settled(p); ok {
+			c.collect(s, rejected, v)
+		}
 	}
-	ls.syscall(vat.Syscall{Kind: vat.SysResolve, Resolutions: []vat.Resolution{{VPID: vpid, Rejected: rejected, Data: data}}})
+}
+
+func (ls *Liveslots) kernelKnows(vpid vat.VRef) bool {
+	if _, ok := ls.exportedVPIDs[vpid]; ok {
+		return true
+	}
+	_, ok := ls.importedVPIDs[vpid]
+	return ok
+}
+
+// emitResolutions sends a batch of resolutions, retires the vpids it
+// resolved, and exports every other promise named by the batch or by the
+// slots of the syscall that preceded it.
+func (ls *Liveslots) emitResolutions(rs []vat.Resolution, mentioned []vat.VRef) {
+	maybeNew := map[vat.VRef]bool{}
+	for _, s := range mentioned {
+		maybeNew[s] = true
+	}
+	if len(rs) > 0 {
+		if _, ok := ls.syscall(vat.Syscall{Kind: vat.SysResolve, Resolutions: rs}); !ok {
+			return
+		}
+		for _, r := range rs {
+			for _, s := range r.Data.Slots {
+				maybeNew[s] = true
+			}
+		}
+		for _, r := range rs {
+			delete(maybeNew, r.VPID)
+			delete(ls.exportedVPIDs, r.VPID)
+			ls.unregister(r.VPID)
+		}
+	}
+	for _, vpid := range sortedRefs(maybeNew) {
+		ls.maybeExportPromise(vpid)
+	}
+}
+
+// maybeExportPromise follows a vpid the kernel has just been told about.
+func (ls *Liveslots) maybeExportPromise(vref vat.VRef) {
+	if vref.Kind() != vat.Promise || ls.kernelKnows(vref) {
+		return
+	}
+	if p, ok := ls.slotToVal[vref]; ok {
+		ls.followForKernel(vref, p)
+	}
+}
+
+func sortedRefs(set map[vat.VRef]bool) []vat.VRef {
+	out := make([]vat.VRef, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (ls *Liveslots) notify(rs []vat.Resolution) error {
-	// Decode everything first: resolutions may refer to each other.
-	type settled struct {
-		rec      *promiseRecord
-		rejected bool
-		v        capdata.Value
-	}
-	var todo []settled
+	ls.importing = map[vat.VRef]bool{}
+	defer func() { ls.importing = nil }()
+	var retired []vat.VRef
 	for _, r := range rs {
-		rec, ok := ls.promises[r.VPID]
-		if !ok || rec.settle == nil {
-			return fmt.Errorf("notify of unknown promise %s", r.VPID)
+		if r.VPID.Kind() != vat.Promise {
+			return fmt.Errorf("notify of non-promise %s", r.VPID)
 		}
-		delete(ls.promises, r.VPID)
-		delete(ls.promiseID, rec.handle)
+		rec, ok := ls.importedVPIDs[r.VPID]
+		if !ok {
+			continue // stale: we became its decider, or never asked
+		}
 		v, err := ls.unserialize(r.Data)
 		if err != nil {
 			return fmt.Errorf("notify %s: %w", r.VPID, err)
 		}
-		todo = append(todo, settled{rec, r.Rejected, v})
+		rec.settle(r.Rejected, v)
+		retired = append(retired, r.VPID)
 	}
-	for _, s := range todo {
-		s.rec.settle(s.rejected, s.v)
+	for _, vpid := range retired {
+		ls.unregister(vpid)
+		delete(ls.importedVPIDs, vpid)
+		delete(ls.importing, vpid)
+	}
+	for _, vpid := range sortedRefs(ls.importing) {
+		if _, ok := ls.importedVPIDs[vpid]; ok {
+			ls.syscall(vat.Syscall{Kind: vat.SysSubscribe, VPID: vpid})
+		}
 	}
 	return nil
 }
@@ -295,15 +449,23 @@ func (ls *Liveslots) Send(target vat.VRef, method string, args []capdata.Value) 
 		settle(true, &capdata.Error{Name: "TypeError", Message: err.Error()})
 		return p
 	}
-	result := vat.MakeVRef(vat.Promise, true, ls.nextPromise)
-	ls.nextPromise++
-	ls.promises[result] = &promiseRecord{handle: p, settle: settle}
-	ls.promiseID[p] = result
+	result := ls.allocatePromiseID()
+	ls.importedVPIDs[result] = &promiseRecord{handle: p, settle: settle}
+	ls.register(result, p)
 	if _, ok := ls.syscall(vat.Syscall{Kind: vat.SysSend, Target: target, Methargs: methargs, Result: result}); !ok {
 		return p
 	}
+	ls.afterSend(methargs.Slots)
 	ls.syscall(vat.Syscall{Kind: vat.SysSubscribe, VPID: result})
 	return p
+}
+
+// afterSend tells the kernel how the already-settled promises among slots
+// ended, and follows the others.
+func (ls *Liveslots) afterSend(slots []vat.VRef) {
+	c := ls.newCollector()
+	c.scan(slots)
+	ls.emitResolutions(c.out, slots)
 }
 
 // SendOnly sends method(args) to target without asking for a result.
@@ -312,7 +474,9 @@ func (ls *Liveslots) SendOnly(target vat.VRef, method string, args []capdata.Val
 	if err != nil {
 		return err
 	}
-	ls.syscall(vat.Syscall{Kind: vat.SysSend, Target: target, Methargs: methargs})
+	if _, ok := ls.syscall(vat.Syscall{Kind: vat.SysSend, Target: target, Methargs: methargs}); ok {
+		ls.afterSend(methargs.Slots)
+	}
 	return nil
 }
 
@@ -323,7 +487,14 @@ func (ls *Liveslots) encodeMethargs(method string, args []capdata.Value) (vat.Ca
 	return ls.serialize([]capdata.Value{method, args})
 }
 
+func (ls *Liveslots) allocatePromiseID() vat.VRef {
+	r := vat.MakeVRef(vat.Promise, true, ls.nextPromise)
+	ls.nextPromise++
+	return r
+}
+
 // CallNow invokes a device node synchronously and returns its answer.
+// Promises cannot be passed to or from devices.
 func (ls *Liveslots) CallNow(device vat.VRef, method string, args []capdata.Value) (capdata.Value, error) {
 	if args == nil {
 		args = []capdata.Value{}
@@ -331,6 +502,11 @@ func (ls *Liveslots) CallNow(device vat.VRef, method string, args []capdata.Valu
 	data, err := ls.serialize(args)
 	if err != nil {
 		return nil, err
+	}
+	for _, s := range data.Slots {
+		if s.Kind() == vat.Promise {
+			return nil, errors.New("device calls cannot carry promises")
+		}
 	}
 	r, ok := ls.syscall(vat.Syscall{Kind: vat.SysCallNow, Target: device, Method: method, Methargs: data})
 	if !ok {
@@ -340,16 +516,20 @@ func (ls *Liveslots) CallNow(device vat.VRef, method string, args []capdata.Valu
 }
 
 // RefOf returns the vref under which the kernel knows v: an imported
-// presence, or a promise whose resolution the kernel will tell us.
-// ok is false for local objects and local promises.
+// presence or device node, or a promise whose resolution the kernel will
+// tell us (so sends to it can be pipelined through the kernel). ok is false
+// for local objects and local promises.
 func (ls *Liveslots) RefOf(v any) (ref vat.VRef, ok bool) {
-	if r, ok := ls.importIDs[v]; ok {
-		return r, true
+	r, ok := ls.valToSlot[v]
+	if !ok {
+		return "", false
 	}
-	if r, ok := ls.promiseID[v]; ok {
-		if rec := ls.promises[r]; rec != nil && rec.settle != nil {
-			return r, true
-		}
+	switch {
+	case r.Kind() == vat.Promise:
+		_, imported := ls.importedVPIDs[r]
+		return r, imported
+	case !r.Allocated():
+		return r, true
 	}
 	return "", false
 }
@@ -401,39 +581,27 @@ func (ls *Liveslots) unserialize(cd vat.CapData) (capdata.Value, error) {
 }
 
 func (ls *Liveslots) toSlot(v any) (capdata.Slot, error) {
-	if r, ok := ls.exportIDs[v]; ok {
-		_, iface, _ := ls.face.Classify(v)
+	kind, iface, ok := ls.face.Classify(v)
+	if r, known := ls.valToSlot[v]; known {
+		if r.Kind() == vat.Promise {
+			return capdata.Slot{Ref: string(r), Kind: capdata.Promise}, nil
+		}
 		return capdata.Slot{Ref: string(r), Kind: capdata.Remotable, Iface: iface}, nil
 	}
-	if r, ok := ls.importIDs[v]; ok {
-		return capdata.Slot{Ref: string(r), Kind: capdata.Remotable}, nil
-	}
-	if r, ok := ls.promiseID[v]; ok {
-		return capdata.Slot{Ref: string(r), Kind: capdata.Promise}, nil
-	}
-	kind, iface, ok := ls.face.Classify(v)
 	if !ok {
 		return capdata.Slot{}, fmt.Errorf("cannot pass %s", describe(v))
 	}
-	switch kind {
-	case capdata.Remotable:
+	if kind == capdata.Remotable {
 		r := vat.MakeVRef(vat.Object, true, ls.nextExport)
 		ls.nextExport++
-		ls.exports[r] = v
-		ls.exportIDs[v] = r
+		ls.register(r, v)
 		return capdata.Slot{Ref: string(r), Kind: capdata.Remotable, Iface: iface}, nil
-	default:
-		r := vat.MakeVRef(vat.Promise, true, ls.nextPromise)
-		ls.nextPromise++
-		ls.promises[r] = &promiseRecord{handle: v}
-		ls.promiseID[v] = r
-		ls.face.Watch(v, func(rejected bool, val capdata.Value) {
-			if ls.promiseID[v] == r {
-				ls.resolve(r, rejected, val)
-			}
-		})
-		return capdata.Slot{Ref: string(r), Kind: capdata.Promise}, nil
 	}
+	// A new promise: the caller's syscall tells the kernel about it, and
+	// the vat then follows it (or resolves it in the same batch).
+	r := ls.allocatePromiseID()
+	ls.register(r, v)
+	return capdata.Slot{Ref: string(r), Kind: capdata.Promise}, nil
 }
 
 func (ls *Liveslots) fromSlot(s capdata.Slot) (any, error) {
@@ -441,39 +609,32 @@ func (ls *Liveslots) fromSlot(s capdata.Slot) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if (r.Kind() == vat.Promise) != (s.Kind == capdata.Promise) {
+		return nil, fmt.Errorf("slot %s used as the wrong kind of reference", r)
+	}
+	if v, ok := ls.slotToVal[r]; ok {
+		return v, nil
+	}
 	switch r.Kind() {
 	case vat.Object, vat.Device:
-		if s.Kind != capdata.Remotable {
-			return nil, fmt.Errorf("slot %s used as a promise", r)
-		}
 		if r.Allocated() {
-			obj, ok := ls.exports[r]
-			if !ok {
-				return nil, fmt.Errorf("I don't remember allocating %s", r)
-			}
-			return obj, nil
-		}
-		if p, ok := ls.imports[r]; ok {
-			return p, nil
+			return nil, fmt.Errorf("I don't remember allocating %s", r)
 		}
 		p := ls.face.NewPresence(r, s.Iface)
-		ls.imports[r] = p
-		ls.importIDs[p] = r
+		ls.register(r, p)
 		return p, nil
 	default:
-		if s.Kind != capdata.Promise {
-			return nil, fmt.Errorf("slot %s used as a remotable", r)
-		}
-		if rec, ok := ls.promises[r]; ok {
-			return rec.handle, nil
-		}
 		if r.Allocated() {
 			return nil, fmt.Errorf("I don't remember allocating %s", r)
 		}
 		p, settle := ls.face.NewPromise()
-		ls.promises[r] = &promiseRecord{handle: p, settle: settle}
-		ls.promiseID[p] = r
-		ls.syscall(vat.Syscall{Kind: vat.SysSubscribe, VPID: r})
+		ls.importedVPIDs[r] = &promiseRecord{handle: p, settle: settle}
+		ls.register(r, p)
+		if ls.importing != nil {
+			ls.importing[r] = true // subscribed when the notify is decoded
+		} else {
+			ls.syscall(vat.Syscall{Kind: vat.SysSubscribe, VPID: r})
+		}
 		return p, nil
 	}
 }

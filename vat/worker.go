@@ -49,3 +49,10 @@ type Maker interface {
 	// HasGoVat reports whether a Go vat of that name is compiled in.
 	HasGoVat(name string) bool
 }
+
+// BundleChecker is implemented by makers that can validate a bundle handed
+// over at run time (createVat(bundle)): it returns the bundle's ID and its
+// canonical bytes, or why the bundle cannot run.
+type BundleChecker interface {
+	CheckBundle(data []byte) (id string, canonical []byte, err error)
+}

@@ -175,13 +175,21 @@ func (s *State) PromiseQueue(kp vat.KRef) []Message {
 	return msgs
 }
 
-// ResolvePromise settles kp with data, clearing its decider, subscribers and queue.
-func (s *State) ResolvePromise(kp vat.KRef, rejected bool, data CapData) {
+// ClearPromiseQueue forgets the messages waiting for kp.
+func (s *State) ClearPromiseQueue(kp vat.KRef) {
 	p := string(kp)
 	n := s.getUint(p + ".queue.nextID")
 	for i := uint64(0); i < n; i++ {
 		s.kv.Delete(p + ".queue." + strconv.FormatUint(i, 10))
 	}
+	s.kv.Set(p+".queue.nextID", "0")
+}
+
+// ResolvePromise settles kp with data, clearing its decider, subscribers and
+// queue (the caller has requeued the messages).
+func (s *State) ResolvePromise(kp vat.KRef, rejected bool, data CapData) {
+	p := string(kp)
+	s.ClearPromiseQueue(kp)
 	s.kv.Delete(p + ".queue.nextID")
 	s.kv.Delete(p + ".decider")
 	s.kv.Delete(p + ".subscribers")
@@ -243,22 +251,29 @@ func joinKRefs(rs []vat.KRef) string {
 
 // --- run queue ---
 
+// ItemType names a kind of run-queue item.
+type ItemType string
+
+// The kinds of run-queue item.
+const (
+	ItemSend      ItemType = "send"
+	ItemNotify    ItemType = "notify"
+	ItemCreateVat ItemType = "create-vat"
+)
+
 // RunQueueItem is one unit of work on the run queue.
 type RunQueueItem struct {
-	Type string `json:"type"` // send | notify | create-vat | terminate-vat
+	Type ItemType `json:"type"`
 	// send
 	Target vat.KRef `json:"target,omitempty"`
 	Msg    *Message `json:"msg,omitempty"`
-	// notify, create-vat, terminate-vat
+	// notify, create-vat
 	VatID vat.ID   `json:"vatID,omitempty"`
 	KPID  vat.KRef `json:"kpid,omitempty"`
 	// create-vat: the definition to create
 	Source  *Source     `json:"source,omitempty"`
 	Options *VatOptions `json:"options,omitempty"`
 	Params  *CapData    `json:"vatParameters,omitempty"`
-	// terminate-vat
-	Reject bool     `json:"reject,omitempty"`
-	Info   *CapData `json:"info,omitempty"`
 }
 
 func (s *State) runQueueBounds() (head, tail uint64) {

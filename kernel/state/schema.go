@@ -12,6 +12,7 @@
 //	vat.dynamicIDs                  JSON list of live dynamic vat IDs, in creation order
 //	vat.nextID                      next vat number
 //	vats.terminated                 JSON list of terminated vat IDs
+//	vat.terminated.vNN              why the terminated vat vNN ended
 //	device.names                    JSON list of device names
 //	device.name.$NAME               device ID of device $NAME
 //	device.nextID                   next device number
@@ -76,6 +77,7 @@ func Fields() []Field {
 		{"vat.dynamicIDs", "vats", "live dynamic vats"},
 		{"vat.nextID", "vats", "next vat number"},
 		{"vats.terminated", "vats", "terminated vats"},
+		{"vat.terminated.vNN", "vats", "why a terminated vat ended"},
 		{"device.names", "devices", "device names"},
 		{"device.name.$NAME", "devices", "device ID of a device"},
 		{"device.nextID", "devices", "next device number"},

@@ -86,9 +86,15 @@ func (s *State) TerminatedVats() []vat.ID {
 	return ids
 }
 
-// MarkTerminated records id as terminated.
-func (s *State) MarkTerminated(id vat.ID) {
+// MarkTerminated records id as terminated, and why.
+func (s *State) MarkTerminated(id vat.ID, reason string) {
 	s.setJSON("vats.terminated", append(s.TerminatedVats(), id))
+	s.kv.Set("vat.terminated."+string(id), reason)
+}
+
+// TerminationReason returns why a terminated vat ended.
+func (s *State) TerminationReason(id vat.ID) (string, bool) {
+	return s.kv.Get("vat.terminated." + string(id))
 }
 
 // IsTerminated reports whether id was terminated.
@@ -220,6 +226,20 @@ func (s *State) DeleteCList(id vat.ID, kref vat.KRef, vref vat.VRef) {
 	p := string(id) + ".c."
 	s.kv.Delete(p + string(kref))
 	s.kv.Delete(p + string(vref))
+}
+
+// CListPromises returns the kernel promises in the vat's c-list, in the
+// order of their vpids' keys (p+1, p+10, p+2, ..., p-1, ...), the order
+// SwingSet walks when it rejects a dead vat's promises.
+func (s *State) CListPromises(id vat.ID) []vat.KRef {
+	p := string(id) + ".c.p"
+	keys := s.kv.KeysWithPrefix(p)
+	out := make([]vat.KRef, 0, len(keys))
+	for _, k := range keys {
+		v, _ := s.kv.Get(k)
+		out = append(out, parseKRef(k, v))
+	}
+	return out
 }
 
 // CListKRefs returns the kernel refs in the vat's c-list, in key order.

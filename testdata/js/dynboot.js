@@ -4,6 +4,7 @@ import { Far, E } from '@endo/far';
 
 export function buildRootObject() {
   let svc;
+  let vatAdmin;
   const roots = new Map();
   const admins = new Map();
   const done = new Map();
@@ -27,6 +28,7 @@ export function buildRootObject() {
     );
   return Far('dynboot', {
     async bootstrap(vats, devices) {
+      vatAdmin = vats.vatAdmin;
       svc = await E(vats.vatAdmin).createVatAdminService(devices.vatAdmin);
       return 'ready';
     },
@@ -58,7 +60,8 @@ export function buildRootObject() {
     },
     async critical(name) {
       const bcap = await E(svc).getNamedBundleCap('busy');
-      return remember(name, await E(svc).createVat(bcap, { name, critical: true }));
+      const critical = await E(vatAdmin).getCriticalVatKey();
+      return remember(name, await E(svc).createVat(bcap, { name, critical }));
     },
     tryCreate: (bundleName, options) => describe(E(svc).createVatByName(bundleName, options)),
     bump: name => describe(E(roots.get(name)).increment()),

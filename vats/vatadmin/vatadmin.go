@@ -10,9 +10,12 @@
 package vatadmin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/worker/gonative"
@@ -24,9 +27,14 @@ const GoName = "vat-admin"
 type vatAdmin struct {
 	p      *gonative.Powers
 	device any
+	// criticalKey is the capability createVat needs to make a critical vat
+	// (SwingSet's criticalVatKey).
+	criticalKey *gonative.Far
 	// Lookups only: maps are never iterated, so vat behaviour stays deterministic.
 	pending    map[string]*kit // vatID → creation result
-	done       map[string]*kit // vatID → done()
+	running    map[string]*kit // vatID → done(), while the vat runs
+	exiting    map[string]bool // vatID → termination requested
+	ended      map[string]*kit // vatID → done(), once the vat has ended
 	bundleCaps map[string]*gonative.Far
 	bundleIDs  map[*gonative.Far]string
 	meterIDs   map[*gonative.Far]string
@@ -47,16 +55,20 @@ func (va *vatAdmin) newKit() *kit {
 // Build is the vat-admin vat's constructor.
 func Build(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
 	va := &vatAdmin{
-		p:          p,
-		pending:    map[string]*kit{},
-		done:       map[string]*kit{},
-		bundleCaps: map[string]*gonative.Far{},
-		bundleIDs:  map[*gonative.Far]string{},
-		meterIDs:   map[*gonative.Far]string{},
-		meters:     map[string]*meter{},
+		p:           p,
+		criticalKey: gonative.NewFar("criticalVatKey", gonative.Methods{}),
+		pending:     map[string]*kit{},
+		running:     map[string]*kit{},
+		exiting:     map[string]bool{},
+		ended:       map[string]*kit{},
+		bundleCaps:  map[string]*gonative.Far{},
+		bundleIDs:   map[*gonative.Far]string{},
+		meterIDs:    map[*gonative.Far]string{},
+		meters:      map[string]*meter{},
 	}
 	return gonative.NewFar("vatAdmin", gonative.Methods{
 		"createVatAdminService": va.createService,
+		"getCriticalVatKey":     func([]any) (any, error) { return va.criticalKey, nil },
 		"newVatCallback":        va.newVatCallback,
 		"vatTerminated":         va.vatTerminated,
 		"meterCrossedThreshold": va.meterCrossedThreshold,
@@ -94,53 +106,174 @@ func (va *vatAdmin) call(method string, args ...any) (any, error) {
 	return v, nil
 }
 
+// createVat(bundleOrBundleCap, options): a bundle cap from this service, a
+// bundle ID (Cooper's addition), or a whole bundle object.
 func (va *vatAdmin) createVat(args []any) (any, error) {
 	if len(args) == 0 {
-		return nil, errors.New("createVat(bundleCap, options) needs a bundle cap or bundle ID")
+		return nil, errors.New("Vat Creation Error: createVat() requires a bundlecap")
 	}
-	var id string
+	opts, err := va.convertOptions(args[1:])
+	if err != nil {
+		return nil, err
+	}
 	switch b := args[0].(type) {
 	case string:
-		id = b
+		return va.create("createVat", b, opts)
 	case *gonative.Far:
-		var ok bool
-		if id, ok = va.bundleIDs[b]; !ok {
-			return nil, errors.New("createVat: not a bundle cap")
+		id, ok := va.bundleIDs[b]
+		if !ok {
+			return nil, errors.New("Vat Creation Error: createVat() requires a bundlecap")
 		}
-	default:
-		return nil, fmt.Errorf("createVat: %s is not a bundle cap or bundle ID", capdata.Format(b))
+		return va.create("createVat", id, opts)
+	case *capdata.Record:
+		if _, ok := b.Get("moduleFormat"); !ok {
+			return nil, errors.New("createVat(bundle) does not look like a bundle")
+		}
+		return va.create("createVatByBundle", b, opts)
+	case *gonative.Presence:
+		return nil, errors.New("Vat Creation Error: createVat() requires a bundlecap")
 	}
-	return va.create("createVat", id, args[1:])
+	return nil, errors.New("createVat(bundle) does not look like a bundle")
 }
 
 func (va *vatAdmin) createVatByName(args []any) (any, error) {
 	if len(args) == 0 {
-		return nil, errors.New("createVatByName(bundleName, options) needs a name")
+		return nil, errors.New("createVatByName() requires bundleName to be a string")
 	}
 	name, ok := args[0].(string)
 	if !ok {
-		return nil, fmt.Errorf("createVatByName: bundle name %s is not a string", capdata.Format(args[0]))
+		return nil, errors.New("createVatByName() requires bundleName to be a string")
 	}
-	return va.create("createVatByName", name, args[1:])
+	opts, err := va.convertOptions(args[1:])
+	if err != nil {
+		return nil, err
+	}
+	return va.create("createVatByName", name, opts)
 }
 
-func (va *vatAdmin) create(method, ref string, rest []any) (any, error) {
-	var opts any = capdata.Undefined{}
-	if len(rest) > 0 {
-		opts = rest[0]
+// managerTypes are the managerType values SwingSet accepts; Cooper runs
+// every JS vat on its own JS worker whichever is named.
+var managerTypes = []string{"local", "node-subprocess", "xsnap", "xs-worker"}
+
+// convertOptions checks createVat's options as SwingSet's vat-admin does
+// (with its error texts) and turns them into what the device takes:
+// the meter becomes its ID and the critical key a boolean.
+func (va *vatAdmin) convertOptions(rest []any) (*capdata.Record, error) {
+	out := &capdata.Record{}
+	if len(rest) == 0 {
+		return out, nil
 	}
-	if r, ok := opts.(*capdata.Record); ok {
-		if m, ok := r.Get("meter"); ok {
-			far, isFar := m.(*gonative.Far)
-			id, known := va.meterIDs[far]
-			if !isFar || !known {
-				return nil, errors.New("createVat: option meter is not a meter")
+	if _, undef := rest[0].(capdata.Undefined); undef {
+		return out, nil
+	}
+	opts, ok := rest[0].(*capdata.Record)
+	if !ok {
+		return nil, fmt.Errorf("CreateVatOptions: options must be a record, not %s", capdata.Format(rest[0]))
+	}
+	var unknown []string
+	for i, key := range opts.Keys {
+		v := opts.Values[i]
+		if isFalsy(v) && key != "vatParameters" {
+			continue
+		}
+		switch key {
+		case "name":
+			name, ok := v.(string)
+			if !ok {
+				return nil, errors.New("CreateVatOptions((a string))")
 			}
-			r = copyRecord(r)
-			r.Set("meter", id)
-			opts = r
+			if len([]rune(name)) >= 200 {
+				return nil, fmt.Errorf("CreateVatOptions: oversized vat name %s", quote(name))
+			}
+			if !validName(name) {
+				return nil, fmt.Errorf("CreateVatOptions: bad vat name %s", quote(name))
+			}
+			out.Set("name", name)
+		case "managerType":
+			mt, ok := v.(string)
+			if !ok {
+				return nil, errors.New("CreateVatOptions((a string))")
+			}
+			if !slices.Contains(managerTypes, mt) {
+				return nil, fmt.Errorf("CreateVatOptions: bad managerType %s", mt)
+			}
+		case "enableSetup", "enablePipelining", "useTranscript":
+			b, ok := v.(bool)
+			if !ok {
+				return nil, errors.New("CreateVatOptions((a string))")
+			}
+			if key == "enablePipelining" {
+				out.Set(key, b)
+			}
+		case "reapInterval":
+			if _, ok := v.(float64); !ok {
+				return nil, errors.New("CreateVatOptions((a string))")
+			}
+		case "nodeOptions":
+			return nil, errors.New("CreateVatOptions: nodeOptions requires managerType='node-subprocess'")
+		case "meter":
+			far, _ := v.(*gonative.Far)
+			id, known := va.meterIDs[far]
+			if !known {
+				return nil, errors.New("CreateVatOptions: meter is not a meter made by this vat-admin service")
+			}
+			out.Set("meter", id)
+		case "critical":
+			if v != any(va.criticalKey) {
+				return nil, errors.New("invalid criticalVatKey")
+			}
+			out.Set("critical", true)
+		case "vatParameters":
+			out.Set("vatParameters", v)
+		default:
+			unknown = append(unknown, key)
 		}
 	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("CreateVatOptions: unknown options %s", quote(strings.Join(unknown, ",")))
+	}
+	return out, nil
+}
+
+// isFalsy reports the values SwingSet's option checks skip (undefined,
+// null, false, 0, "").
+func isFalsy(v any) bool {
+	switch x := v.(type) {
+	case nil, capdata.Undefined:
+		return true
+	case bool:
+		return !x
+	case float64:
+		return x == 0
+	case string:
+		return x == ""
+	}
+	return false
+}
+
+// quote renders s as @endo/errors' q() does: as JSON.
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// validName is SwingSet's rule for vat names.
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range []byte(name) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// create asks the device for a new vat and answers a promise for its
+// {root, adminNode}; the vat counts as running from now on.
+func (va *vatAdmin) create(method string, ref any, opts *capdata.Record) (any, error) {
 	v, err := va.call(method, ref, opts)
 	if err != nil {
 		return nil, err
@@ -148,16 +281,8 @@ func (va *vatAdmin) create(method, ref string, rest []any) (any, error) {
 	vatID, _ := v.(string)
 	k := va.newKit()
 	va.pending[vatID] = k
-	va.done[vatID] = va.newKit()
+	va.running[vatID] = va.newKit()
 	return k.promise, nil
-}
-
-func copyRecord(r *capdata.Record) *capdata.Record {
-	c := &capdata.Record{}
-	for i, k := range r.Keys {
-		c.Set(k, r.Values[i])
-	}
-	return c
 }
 
 func (va *vatAdmin) newVatCallback(args []any) (any, error) {
@@ -174,9 +299,10 @@ func (va *vatAdmin) newVatCallback(args []any) (any, error) {
 	if msg, ok := res.Get("error"); ok {
 		m, _ := msg.(string)
 		k.reject(&capdata.Error{Name: "Error", Message: m})
-		if d := va.done[vatID]; d != nil {
+		if d := va.running[vatID]; d != nil {
+			delete(va.running, vatID)
+			va.ended[vatID] = d
 			d.reject(&capdata.Error{Name: "Error", Message: m})
-			delete(va.done, vatID)
 		}
 		return capdata.Undefined{}, nil
 	}
@@ -185,26 +311,72 @@ func (va *vatAdmin) newVatCallback(args []any) (any, error) {
 	return capdata.Undefined{}, nil
 }
 
+// assertRunning refuses an operation on a vat that has ended (or, unless
+// exitingOK, is being terminated), with SwingSet's words.
+func (va *vatAdmin) assertRunning(vatID, op string, exitingOK bool) error {
+	if va.running[vatID] != nil && (exitingOK || !va.exiting[vatID]) {
+		return nil
+	}
+	return fmt.Errorf("vatAdminService rejecting attempt to perform %s() on non-running vat %s", quote(op), quote(vatID))
+}
+
 func (va *vatAdmin) adminNode(vatID string) *gonative.Far {
 	return gonative.NewFar("adminNode", gonative.Methods{
+		// done answers how the vat ended; unlike SwingSet's, it also
+		// answers after the vat has ended (DESIGN.md §6).
 		"done": func([]any) (any, error) {
-			if d := va.done[vatID]; d != nil {
+			if d := va.running[vatID]; d != nil {
 				return d.promise, nil
 			}
-			return nil, fmt.Errorf("unknown vat %s", vatID)
+			if d := va.ended[vatID]; d != nil {
+				return d.promise, nil
+			}
+			return nil, va.assertRunning(vatID, "done", true)
 		},
 		"terminateWithFailure": func(args []any) (any, error) {
+			if err := va.assertRunning(vatID, "terminateWithFailure", false); err != nil {
+				return nil, err
+			}
 			var reason any = capdata.Undefined{}
 			if len(args) > 0 {
 				reason = args[0]
 			}
+			va.exiting[vatID] = true
 			_, err := va.call("terminateWithFailure", vatID, reason)
 			return capdata.Undefined{}, err
 		},
 		"upgrade": func([]any) (any, error) {
+			if err := va.assertRunning(vatID, "upgrade", false); err != nil {
+				return nil, err
+			}
 			return nil, errors.New("vat upgrade is not yet supported")
 		},
+		"changeOptions": func(args []any) (any, error) {
+			if err := va.assertRunning(vatID, "changeOptions", false); err != nil {
+				return nil, err
+			}
+			opts, _ := argOr(args, 0).(*capdata.Record)
+			if opts == nil {
+				return nil, errors.New("changeOptions(options) needs a record")
+			}
+			for i, key := range opts.Keys {
+				if key != "reapInterval" {
+					return nil, fmt.Errorf("invalid option %s", quote(key))
+				}
+				if n, ok := opts.Values[i].(float64); !(ok && n >= 0 && n == float64(uint64(n))) && opts.Values[i] != "never" {
+					return nil, errors.New("invalid reapInterval value")
+				}
+			}
+			return capdata.Undefined{}, nil // Cooper has no reaping to tune
+		},
 	})
+}
+
+func argOr(args []any, i int) any {
+	if i < len(args) {
+		return args[i]
+	}
+	return capdata.Undefined{}
 }
 
 func (va *vatAdmin) vatTerminated(args []any) (any, error) {
@@ -213,10 +385,18 @@ func (va *vatAdmin) vatTerminated(args []any) (any, error) {
 	}
 	vatID, _ := args[0].(string)
 	reject, _ := args[1].(bool)
-	d := va.done[vatID]
+	if k := va.pending[vatID]; k != nil {
+		// The vat died in its startVat: the creation fails with the reason.
+		delete(va.pending, vatID)
+		k.reject(&capdata.Error{Name: "Error", Message: "Vat Creation Error: " + capdata.Format(args[2])})
+	}
+	d := va.running[vatID]
 	if d == nil {
 		return capdata.Undefined{}, nil // a static vat
 	}
+	delete(va.running, vatID)
+	delete(va.exiting, vatID)
+	va.ended[vatID] = d
 	if reject {
 		d.reject(args[2])
 	} else {

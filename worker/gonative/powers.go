@@ -28,6 +28,9 @@ func NewFar(iface string, methods Methods) *Far {
 	return &Far{iface: iface, methods: methods}
 }
 
+// String shows the object for logs.
+func (f *Far) String() string { return "[Alleged: " + f.iface + "]" }
+
 // Iface returns the interface name given to NewFar.
 func (f *Far) Iface() string { return f.iface }
 

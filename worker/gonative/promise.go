@@ -112,3 +112,6 @@ func errorValue(err error) any {
 type Rejection struct{ Reason any }
 
 func (r *Rejection) Error() string { return "rejected: " + capdata.Format(r.Reason) }
+
+// String shows the promise for logs.
+func (p *Promise) String() string { return "[Promise]" }

@@ -179,5 +179,14 @@ func describe(v any) string {
 	if v == nil {
 		return "null"
 	}
-	return fmt.Sprintf("%T", v)
+	return capdata.Format(v)
+}
+
+func (f *face) Settled(p any) (bool, capdata.Value, bool) {
+	pr, ok := p.(*Promise)
+	if !ok {
+		return false, nil, false
+	}
+	done, rejected, v := pr.Settled()
+	return rejected, v, done
 }

@@ -1,6 +1,8 @@
 package js
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -109,8 +111,71 @@ func (w *Worker) bridge() *goja.Object {
 		}
 		return rt.NewArray(keys...)
 	})
+	set("kser", func(c goja.FunctionCall) goja.Value {
+		krefOf, _ := goja.AssertFunction(c.Argument(1))
+		v, err := w.toCap(c.Argument(0))
+		if err != nil {
+			panic(rt.NewTypeError("kser: %s", err.Error()))
+		}
+		m := capdata.Marshaller{ToSlot: func(x any) (capdata.Slot, error) {
+			obj, _ := x.(*goja.Object)
+			kind, iface, ok := (*face)(w).Classify(obj)
+			if !ok {
+				return capdata.Slot{}, errors.New("cannot serialize a non-passable reference")
+			}
+			ref, ex := w.call(krefOf, goja.Undefined(), obj)
+			if ex != nil || ref == nil {
+				return capdata.Slot{}, errors.New("kser: a reference is not a kslot stand-in")
+			}
+			return capdata.Slot{Ref: ref.String(), Kind: kind, Iface: iface}, nil
+		}}
+		cd, err := m.Encode(v)
+		if err != nil {
+			panic(rt.NewTypeError("kser: %s", err.Error()))
+		}
+		slots := make([]any, len(cd.Slots))
+		for i, s := range cd.Slots {
+			slots[i] = s
+		}
+		out := rt.NewObject()
+		out.Set("body", cd.Body)
+		out.Set("slots", rt.NewArray(slots...))
+		return out
+	})
+	set("kunser", func(c goja.FunctionCall) goja.Value {
+		kslot, _ := goja.AssertFunction(c.Argument(2))
+		var slots []string
+		if arr, ok := c.Argument(1).(*goja.Object); ok {
+			n := int(arr.Get("length").ToInteger())
+			if n < 0 || n > maxKunserSlots {
+				panic(rt.NewTypeError("kunser: too many slots"))
+			}
+			for i := 0; i < n; i++ {
+				slots = append(slots, arr.Get(strconv.Itoa(i)).String())
+			}
+		}
+		m := capdata.Marshaller{FromSlot: func(s capdata.Slot) (any, error) {
+			v, ex := w.call(kslot, goja.Undefined(), rt.ToValue(s.Ref), rt.ToValue(s.Iface))
+			if ex != nil || v == nil {
+				return nil, fmt.Errorf("kunser: cannot make a stand-in for %s", s.Ref)
+			}
+			return v, nil
+		}}
+		v, err := m.Decode(capdata.CapData{Body: c.Argument(0).String(), Slots: slots})
+		if err != nil {
+			panic(rt.NewTypeError("kunser: %s", err.Error()))
+		}
+		jv, err := w.fromCap(v)
+		if err != nil {
+			panic(rt.NewTypeError("kunser: %s", err.Error()))
+		}
+		return jv
+	})
 	return b
 }
+
+// maxKunserSlots bounds the slots kunser accepts.
+const maxKunserSlots = 10_000
 
 // methargs converts an eventual send's method and arguments, throwing a
 // TypeError into vat code when they cannot be passed.

@@ -210,10 +210,10 @@ func (w *Worker) fromCapDepth(v capdata.Value, depth int) (goja.Value, error) {
 		return t, nil
 	case *capdata.Error:
 		return w.errorValue(x.Name, x.Message), nil
-	case *goja.Object:
-		return x, nil
 	case capdata.Undefined:
 		return goja.Undefined(), nil
+	case goja.Value:
+		return x, nil // a language value handed back (a promise, or a method's result)
 	}
 	return nil, fmt.Errorf("cannot pass %s into a JS vat", capdata.Format(v))
 }

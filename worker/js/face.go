@@ -203,3 +203,20 @@ func (f *face) Abort(err error) {
 	w.abortErr = err
 	w.rt.Interrupt(err)
 }
+
+func (f *face) Settled(p any) (bool, capdata.Value, bool) {
+	w := f.w()
+	obj, ok := p.(*goja.Object)
+	if !ok {
+		return false, nil, false
+	}
+	pr, ok := obj.Export().(*goja.Promise)
+	if !ok || pr.State() == goja.PromiseStatePending {
+		return false, nil, false
+	}
+	v, err := w.toCap(pr.Result())
+	if err != nil {
+		return true, &capdata.Error{Name: "TypeError", Message: err.Error()}, true
+	}
+	return pr.State() == goja.PromiseStateRejected, v, true
+}

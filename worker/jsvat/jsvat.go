@@ -22,6 +22,7 @@ var Prelude string
 // BuiltinModules are the import specifiers vat code may use.
 var BuiltinModules = []string{
 	"@agoric/assert",
+	"@agoric/kmarshal",
 	"@endo/errors",
 	"@endo/eventual-send",
 	"@endo/far",

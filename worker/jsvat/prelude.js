@@ -278,7 +278,7 @@
     send(x, method, args).catch(() => {});
   }
   const E = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => send(x, method, harden(args)),
+    get: (_t, method) => (...args) => freeze(send(x, method, harden(args))),
     apply: () => {
       throw TypeError('E(x)(...) is not supported: use E(x).method(...)');
     },
@@ -345,6 +345,34 @@
     return Far('Baggage', b);
   }
 
+  // --- @agoric/kmarshal: capdata in kernel-slot form ---------------------------
+  // For vats that build or read capdata by hand: references are stand-ins
+  // naming a kref (kslot), and kser/kunser use Cooper's own smallcaps codec.
+  const standins = new WeakMap(); // stand-in → kref
+  function kslot(kref, iface = 'undefined') {
+    if (typeof kref !== 'string') throw TypeError(`kslot: kref must be a string, not ${stringify(kref)}`);
+    if (iface && iface.startsWith('Alleged: ')) iface = iface.slice(9);
+    if (/^(p|kp|lp|rp)/.test(kref)) {
+      const p = Promise.resolve(`${kref} stand in`);
+      standins.set(p, kref);
+      return harden(p);
+    }
+    const o = Far(iface, { iface: () => iface, getKref: () => `${kref}` });
+    standins.set(o, kref);
+    return o;
+  }
+  function krefOf(v) {
+    const kref = standins.get(v);
+    if (kref === undefined) throw TypeError(`krefOf: ${stringify(v)} is not a kslot stand-in`);
+    return kref;
+  }
+  const kmarshal = {
+    kslot,
+    krefOf,
+    kser: value => harden(bridge.kser(harden(value), krefOf)),
+    kunser: capdata => bridge.kunser(capdata.body, capdata.slots, kslot),
+  };
+
   // --- modules ----------------------------------------------------------------
   const passStyle = { Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v) };
   const errors = { Fail, q, X, b: q, assert, makeError, annotateError, details: X, quote: q, redacted: X };
@@ -356,6 +384,7 @@
     '@endo/pass-style': { ...passStyle },
     '@endo/errors': errors,
     '@agoric/assert': { ...errors, assert, details: X, quote: q },
+    '@agoric/kmarshal': kmarshal,
   };
   const sealModule = m => {
     for (const v of Object.values(m)) {
