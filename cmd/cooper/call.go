@@ -70,7 +70,11 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 	if _, err := runBlocks(ctx, k, commitEvery); err != nil {
 		return err
 	}
-	kp, err := k.QueueToVatRoot(vatName, method, args)
+	target, err := k.FindVat(vatName)
+	if err != nil {
+		return err
+	}
+	kp, err := k.QueueToVatRoot(string(target), method, args)
 	if err != nil {
 		return err
 	}
@@ -95,7 +99,11 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		return err
 	}
 	if rejected {
-		return fmt.Errorf("%s.%s rejected: %s", vatName, method, describeReason(v))
+		why := ""
+		if r := k.TerminationReason(target); r != "" {
+			why = fmt.Sprintf(" (vat %s ended: %s)", target, r)
+		}
+		return fmt.Errorf("%s.%s rejected: %s%s", vatName, method, describeReason(v), why)
 	}
 	fmt.Fprintln(stdout, string(capdata.ToJSON(v)))
 	return nil
