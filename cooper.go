@@ -19,7 +19,6 @@ import (
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
-	"github.com/cooper-kernel/cooper/vats/examples"
 	"github.com/cooper-kernel/cooper/vats/vatadmin"
 	"github.com/cooper-kernel/cooper/worker/gonative"
 	"github.com/cooper-kernel/cooper/worker/js"
@@ -41,17 +40,11 @@ type Options struct {
 	Progress func(vatID vat.ID, name string, done, total uint64)
 }
 
-// BuiltinGoVats returns the Go vats every Cooper binary has: vat-admin and
-// the examples used by the demo and the tests.
+// BuiltinGoVats returns the Go vats every Cooper binary has: vat-admin.
+// An application adds its own through Options.GoVats (the demo's are
+// demo.GoVats).
 func BuiltinGoVats() gonative.Registry {
-	return gonative.Registry{
-		vatadmin.GoName:         vatadmin.Build,
-		"go-counter":            examples.Counter,
-		"go-alice":              examples.Alice,
-		"go-bob":                examples.Bob,
-		"go-bootstrap-pingpong": examples.BootstrapPingPong,
-		"go-bootstrap-dynamic":  examples.BootstrapDynamic,
-	}
+	return gonative.Registry{vatadmin.GoName: vatadmin.Build}
 }
 
 // Maker creates the workers of every kind this binary knows.

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/kernel"
 )
 
@@ -34,7 +35,7 @@ func TestInitCrashChild(t *testing.T) {
 		os.Exit(1)
 	}
 	cranks := 0
-	opts := cooper.Options{Observer: func(e kernel.Event) {
+	opts := cooper.Options{GoVats: demo.GoVats(), Observer: func(e kernel.Event) {
 		if e.Type != "crank-finish" {
 			return
 		}

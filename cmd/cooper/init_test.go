@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/worker/gonative"
 )
 
@@ -34,7 +36,7 @@ const jsBootstrapConfig = `{"bootstrap": "b", "vats": {"b": {"sourceSpec": "boot
 // vats — fails cooper init with the reason and leaves no kernel, as
 // SwingSet treats it as a kernel panic.
 func TestInitBootstrapFailure(t *testing.T) {
-	failing := gonative.Registry{
+	goVats := gonative.Registry{
 		"go-failing-bootstrap": func(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
 			return gonative.NewFar("root", gonative.Methods{
 				"bootstrap": func([]any) (any, error) { return nil, errors.New("cannot wire the vats") },
@@ -49,6 +51,7 @@ func TestInitBootstrapFailure(t *testing.T) {
 			})
 		},
 	}
+	maps.Copy(goVats, demo.GoVats())
 	for _, tc := range []struct {
 		name, boot, config, want string
 	}{
@@ -77,7 +80,7 @@ export const buildRootObject = () => Far('root', { hello() { return 1; } });`,
 			}
 			base := t.TempDir()
 			for _, dir := range []string{filepath.Join(base, "new"), base} {
-				err := initKernel(context.Background(), dir, cfg, cooper.Options{GoVats: failing}, io.Discard, io.Discard)
+				err := initKernel(context.Background(), dir, cfg, cooper.Options{GoVats: goVats}, io.Discard, io.Discard)
 				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 					t.Fatalf("init = %v, want one line with %q", err, tc.want)
 				}

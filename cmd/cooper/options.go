@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/eventlog"
 	"github.com/cooper-kernel/cooper/vat"
@@ -107,6 +108,7 @@ func closeHost(ctx context.Context) error {
 // (the conversion of an old database) go to stderr.
 func cooperOptions(ctx context.Context, stdout io.Writer) cooper.Options {
 	opts := cooper.Options{
+		GoVats: demo.GoVats(),
 		Console: func(vatName, level, line string) {
 			fmt.Fprintf(stdout, "%s: %s\n", vatName, line)
 		},
