@@ -36,6 +36,9 @@ type Config struct {
 	Vats               map[string]VatSpec    `json:"vats"`
 	Bundles            map[string]BundleSpec `json:"bundles"`
 	DefaultManagerType string                `json:"defaultManagerType"`
+	// Limits bound what vats and the host may hand the kernel; zero or
+	// missing fields take kernel.DefaultLimits. They are fixed at init.
+	Limits *kernel.Limits `json:"limits,omitempty"`
 	// Ignored holds the SwingSet keys that have no effect in Cooper.
 	Ignored map[string]json.RawMessage `json:"-"`
 	// Dir is the directory sourceSpec and bundleSpec paths are relative to;
@@ -114,7 +117,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, jsonError(data, err))
 	}
 	cfg := &Config{Ignored: map[string]json.RawMessage{}}
-	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true}
+	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true, "limits": true}
 	strict := map[string]json.RawMessage{}
 	for _, k := range sortedKeys(raw) {
 		switch {
@@ -148,6 +151,9 @@ func (c *Config) check() error {
 	if !knownManagerType(c.DefaultManagerType) {
 		return fmt.Errorf("%w: unknown defaultManagerType %q (use \"js\")", ErrConfig, c.DefaultManagerType)
 	}
+	if err := checkLimits(c.Limits); err != nil {
+		return err
+	}
 	if len(c.Vats) == 0 {
 		return fmt.Errorf("%w: no vats", ErrConfig)
 	}
@@ -172,6 +178,29 @@ func (c *Config) check() error {
 	for _, name := range sortedKeys(c.Bundles) {
 		if c.Bundles[name].count() != 1 {
 			return fmt.Errorf("%w: bundle %q must have exactly one of sourceSpec, bundleSpec, bundle", ErrConfig, name)
+		}
+	}
+	return nil
+}
+
+// checkLimits refuses negative limits (zero means the default).
+func checkLimits(l *kernel.Limits) error {
+	if l == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"maxCapDataBytes", l.MaxCapDataBytes},
+		{"maxSlots", l.MaxSlots},
+		{"maxVatstoreKeyBytes", l.MaxVatstoreKeyBytes},
+		{"maxVatstoreValueBytes", l.MaxVatstoreValueBytes},
+		{"maxSyscallsPerDelivery", l.MaxSyscallsPerDelivery},
+		{"maxSyscallBytesPerDelivery", l.MaxSyscallBytesPerDelivery},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("%w: limits.%s is negative (%d)", ErrConfig, f.name, f.v)
 		}
 	}
 	return nil
@@ -204,6 +233,9 @@ func (c *Config) Resolve() (*kernel.Config, error) {
 		Bootstrap:    c.Bootstrap,
 		Bundles:      map[string][]byte{},
 		NamedBundles: map[string]string{},
+	}
+	if c.Limits != nil {
+		kc.Limits = *c.Limits
 	}
 	load := func(what string, b BundleSpec) (string, error) {
 		bd, err := b.load(dir)

@@ -34,8 +34,8 @@ type Options struct {
 	Console func(vatName, level, line string)
 	// Observer receives every kernel event.
 	Observer func(kernel.Event)
-	// DeliveryLimit is the per-delivery computron limit of JS vats (0: default).
-	DeliveryLimit uint64
+	// Stopper lets the host interrupt a running kernel (see kernel.Stopper).
+	Stopper *kernel.Stopper
 	// Progress is told how restart replay advances.
 	Progress func(vatID vat.ID, name string, done, total uint64)
 }
@@ -104,12 +104,12 @@ func (m *Maker) GoVatNames() []string {
 
 func (o Options) kernelOptions() kernel.Options {
 	return kernel.Options{
-		Maker:         NewMaker(o.GoVats),
-		Store:         o.Store,
-		Console:       o.Console,
-		Observer:      o.Observer,
-		DeliveryLimit: o.DeliveryLimit,
-		Progress:      o.Progress,
+		Maker:    NewMaker(o.GoVats),
+		Store:    o.Store,
+		Console:  o.Console,
+		Observer: o.Observer,
+		Stopper:  o.Stopper,
+		Progress: o.Progress,
 	}
 }
 

@@ -24,6 +24,9 @@ type Config struct {
 	Bundles map[string][]byte
 	// NamedBundles maps bundle names to bundle IDs (namedBundleID.NAME).
 	NamedBundles map[string]string
+	// Limits bound what vats and the host hand the kernel; zero fields take
+	// DefaultLimits. They are stored with the kernel.
+	Limits Limits
 }
 
 // VatConfig defines one static vat.
@@ -236,6 +239,8 @@ func validName(name string) bool {
 func (k *Kernel) initialize(cfg *Config) error {
 	err := k.hostCrank(func() error {
 		k.state.Initialize()
+		k.limits = withDefaults(cfg.Limits)
+		k.state.SetLimits(k.limits)
 		for _, id := range sortedKeys(cfg.Bundles) {
 			k.store.PutBundle(id, cfg.Bundles[id])
 		}
@@ -271,7 +276,7 @@ func (k *Kernel) initialize(cfg *Config) error {
 		for _, name := range k.state.DeviceNames() {
 			devRec.Set(name, capdata.Slot{Ref: string(k.deviceRoot(name)), Kind: capdata.Remotable})
 		}
-		kp, err := k.queueToRoot(roots[cfg.Bootstrap], "bootstrap", []capdata.Value{vatsRec, devRec})
+		kp, err := k.queueToRoot(roots[cfg.Bootstrap], "bootstrap", []capdata.Value{vatsRec, devRec}, false)
 		if err != nil {
 			return err
 		}

@@ -87,20 +87,27 @@ func (k *Kernel) QueueToVatRoot(vatName, method string, args []capdata.Value) (v
 		if !ok {
 			k.bug("vat %s has no root object", id)
 		}
-		kp, err = k.queueToRoot(root, method, args)
+		kp, err = k.queueToRoot(root, method, args, true)
 		return err
 	})
 	return kp, err
 }
 
-// queueToRoot queues a message with a result promise the host holds.
-func (k *Kernel) queueToRoot(target vat.KRef, method string, args []capdata.Value) (vat.KRef, error) {
+// queueToRoot queues a message with a result promise the host holds;
+// arguments from the host (not the kernel's own bootstrap) must keep to the
+// limits.
+func (k *Kernel) queueToRoot(target vat.KRef, method string, args []capdata.Value, fromHost bool) (vat.KRef, error) {
 	if args == nil {
 		args = []capdata.Value{}
 	}
 	methargs, err := encodeKernel([]capdata.Value{method, args})
 	if err != nil {
 		return "", fmt.Errorf("arguments: %w", err)
+	}
+	if fromHost {
+		if err := k.checkHostCapData(methargs); err != nil {
+			return "", err
+		}
 	}
 	for _, s := range methargs.Slots {
 		if !k.state.Exists(s) && s.Kind() != vat.Device {

@@ -43,14 +43,16 @@ type Options struct {
 	Console func(vatName, level, line string)
 	// Observer receives every kernel event (the event log).
 	Observer func(Event)
-	// DeliveryLimit is the default per-delivery computron limit of metered
-	// (JS) vats; 0 means DefaultDeliveryLimit.
-	DeliveryLimit uint64
+	// Stopper, when set, lets the host interrupt the kernel from another
+	// goroutine (on SIGINT, say): the current delivery or replay stops and
+	// the kernel returns ErrInterrupted, leaving the open block uncommitted.
+	Stopper *Stopper
 	// Progress, when set, is told how restart replay advances.
 	Progress func(vatID vat.ID, name string, done, total uint64)
 }
 
-// DefaultDeliveryLimit is the per-delivery computron limit of JS vats.
+// DefaultDeliveryLimit is the per-delivery computron limit of metered vats
+// in DefaultLimits.
 const DefaultDeliveryLimit = 100_000_000
 
 // Kernel is a running kernel on one directory. It is not safe for
@@ -63,6 +65,7 @@ type Kernel struct {
 	vats    map[vat.ID]*vatHandle
 	devices map[vat.DeviceID]device
 
+	limits    Limits
 	maybeFree map[vat.KRef]struct{}
 	// accepted holds the items the current crank queued, routed when it
 	// ends (SwingSet's acceptance queue; it is always empty between cranks).
@@ -80,9 +83,6 @@ type Kernel struct {
 }
 
 func newKernel(dir string, st *store.Store, opts Options) *Kernel {
-	if opts.DeliveryLimit == 0 {
-		opts.DeliveryLimit = DefaultDeliveryLimit
-	}
 	return &Kernel{
 		dir:       dir,
 		store:     st,
@@ -140,6 +140,7 @@ func (k *Kernel) start() (err error) {
 		return err
 	}
 	k.crankNum = k.state.CrankNumber()
+	k.limits = withDefaults(k.state.GetLimits())
 	k.startDevices()
 	for _, id := range k.state.LiveVats() {
 		if err := k.restoreVat(id); err != nil {
@@ -183,7 +184,7 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 	err = k.store.ReadTranscript(string(id), 0, func(e store.TranscriptEntry) error {
 		h.replaying = true
 		defer func() { h.replaying = false }()
-		if err := replayEntry(h, e.Pos, e.Item); err != nil {
+		if err := k.replayEntry(h, e.Pos, e.Item); err != nil {
 			return err
 		}
 		n++
@@ -211,7 +212,7 @@ func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, erro
 	if err != nil {
 		return nil, err
 	}
-	h := &vatHandle{id: id, opts: opts, incarnation: k.state.Incarnation(id)}
+	h := &vatHandle{id: id, opts: opts, incarnation: k.state.Incarnation(id), deliveryLimit: spec.DeliveryLimit}
 	spec.Console = func(level, line string) {
 		if h.replaying {
 			return
@@ -249,7 +250,7 @@ func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) 
 	}
 	spec.Type, spec.Bundle = vat.ManagerJS, data
 	if spec.DeliveryLimit == 0 {
-		spec.DeliveryLimit = k.opts.DeliveryLimit
+		spec.DeliveryLimit = k.limits.DeliveryComputrons
 	}
 	return spec, nil
 }

@@ -89,6 +89,10 @@ func (k *Kernel) step() (info CrankInfo, ran bool, err error) {
 	if k.failed != nil {
 		return info, false, k.failed
 	}
+	if k.opts.Stopper.Stopped() {
+		k.failed = ErrInterrupted
+		return info, false, k.failed
+	}
 	err = k.crank("delivery", func() error {
 		item, ok := k.state.PopRunQueue()
 		if !ok {
@@ -142,7 +146,9 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 				k.abortCrankChanges()
 			}
 			k.afterCommit = nil
-			if e, ok := r.(error); ok {
+			if e, ok := r.(error); ok && errors.Is(e, ErrInterrupted) {
+				k.failed = ErrInterrupted
+			} else if ok {
 				k.failed = fmt.Errorf("%w: %w", ErrPanicked, e)
 			} else {
 				k.failed = fmt.Errorf("%w: %v", ErrPanicked, r)
@@ -406,8 +412,10 @@ func (k *Kernel) kpidsToRetire(root vat.KRef, rootPromise state.Promise) []vat.K
 // how the crank ends (SwingSet's deliveryCrankResults).
 func (k *Kernel) deliverAndFinish(h *vatHandle, vd vat.Delivery) crankOutcome {
 	out, d := k.deliver(h, vd)
-	res := crankOutcome{info: CrankInfo{Delivered: h.id, Computrons: out.Computrons}}
-	res.after = k.meterAfter(h, out.Computrons, &res)
+	// The vat pays for its own work and for what its syscalls asked of the kernel.
+	computrons := out.Computrons + d.computrons
+	res := crankOutcome{info: CrankInfo{Delivered: h.id, Computrons: computrons}}
+	res.after = k.meterAfter(h, computrons, &res)
 	switch {
 	case d.illegal != "":
 		res.abort = true

@@ -14,6 +14,9 @@ import (
 type delivery struct {
 	illegal string // first illegal syscall
 	exit    *exitRequest
+	// what the delivery has handed the kernel so far (see Limits)
+	syscalls, bytes int
+	computrons      uint64
 }
 
 type exitRequest struct {
@@ -28,7 +31,11 @@ func (k *Kernel) syscall(h *vatHandle, d *delivery, s vat.Syscall) vat.SyscallRe
 	if d.illegal != "" {
 		return vat.SyscallResult{Err: "vat is being terminated"}
 	}
-	r, err := k.doSyscall(h, d, s)
+	err := k.checkSyscallLimits(h, d, s)
+	var r vat.SyscallResult
+	if err == nil {
+		r, err = k.doSyscall(h, d, s)
+	}
 	if err != nil {
 		var se *syscallError
 		if !errors.As(err, &se) {

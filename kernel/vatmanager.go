@@ -14,6 +14,8 @@ type vatHandle struct {
 	opts        state.VatOptions
 	worker      vat.Worker
 	incarnation int
+	// deliveryLimit bounds the computrons of one delivery (0: unlimited).
+	deliveryLimit uint64
 	// replaying is true while the transcript is replayed: console output is
 	// suppressed and nothing reaches the kernel.
 	replaying bool
@@ -40,7 +42,12 @@ func (k *Kernel) deliver(h *vatHandle, vd vat.Delivery) (vat.Outcome, *delivery)
 	}
 	pos := k.store.TranscriptLength(string(h.id))
 	k.emit(Event{Type: "deliver", VatID: h.id, DeliveryNum: pos, Delivery: &vd})
+	done := k.opts.Stopper.running(h.worker)
 	out := h.worker.Deliver(vd, sys)
+	done()
+	if k.opts.Stopper.Stopped() {
+		panic(ErrInterrupted) // the crank is abandoned; the kernel stops
+	}
 	entry.Outcome = out
 	k.store.AppendTranscript(string(h.id), h.incarnation, entry.Encode())
 	k.emit(Event{Type: "deliver-result", VatID: h.id, DeliveryNum: pos, Outcome: &out})
@@ -81,7 +88,7 @@ func (e *ReplayError) Error() string {
 }
 
 // replayEntry replays one transcript entry into h's worker.
-func replayEntry(h *vatHandle, pos uint64, item []byte) error {
+func (k *Kernel) replayEntry(h *vatHandle, pos uint64, item []byte) error {
 	entry, err := vat.DecodeTranscriptEntry(item)
 	if err != nil {
 		return &ReplayError{Vat: h.id, Name: h.name(), Delivery: pos, Kind: ReplayCorrupt, Want: string(item), Got: err.Error()}
@@ -106,7 +113,12 @@ func replayEntry(h *vatHandle, pos uint64, item []byte) error {
 		i++
 		return r
 	}
+	done := k.opts.Stopper.running(h.worker)
 	out := h.worker.Deliver(entry.Delivery, sys)
+	done()
+	if k.opts.Stopper.Stopped() {
+		return ErrInterrupted
+	}
 	if divergence == nil && i < len(entry.Syscalls) {
 		divergence = &ReplayError{Kind: ReplayMissing, Index: i, Want: string(vat.AppendSyscall(nil, entry.Syscalls[i].Syscall)), Got: "nothing"}
 	}

@@ -10,6 +10,13 @@ type Worker interface {
 	Close() error
 }
 
+// Interrupter is implemented by workers whose delivery can be stopped from
+// another goroutine (the host stopping the kernel): Interrupt makes the
+// current delivery return as soon as it can; its outcome is discarded.
+type Interrupter interface {
+	Interrupt()
+}
+
 // MeteringVersioner is implemented by workers whose computron counts depend
 // on an engine version; the version is stored with the vat so that a replay
 // under different metering is refused instead of diverging.

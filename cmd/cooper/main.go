@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/state"
 )
 
@@ -22,6 +23,9 @@ func main() {
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
+		if errors.Is(err, kernel.ErrInterrupted) || errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted: nothing since the last commit was kept")
+		}
 		fmt.Fprintln(os.Stderr, "cooper:", err)
 		var ec *exitCodeError
 		if errors.As(err, &ec) {

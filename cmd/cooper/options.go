@@ -112,6 +112,7 @@ func cooperOptions(ctx context.Context, stdout io.Writer) cooper.Options {
 		Console: func(vatName, level, line string) {
 			fmt.Fprintf(stdout, "%s: %s\n", vatName, line)
 		},
+		Stopper: stopperFor(ctx),
 	}
 	if h, ok := ctx.Value(hostKey{}).(*host); ok {
 		opts.Progress = progressBar(h.stderr)
@@ -132,6 +133,20 @@ func cooperOptions(ctx context.Context, stdout io.Writer) cooper.Options {
 		}
 	}
 	return opts
+}
+
+// stopperFor returns a kernel stopper that fires when ctx ends (SIGINT or
+// SIGTERM): the delivery or replay under way stops, nothing of the open
+// block is committed, and the command exits with ErrInterrupted.
+func stopperFor(ctx context.Context) *kernel.Stopper {
+	st := kernel.NewStopper()
+	if ctx.Done() != nil {
+		go func() {
+			<-ctx.Done()
+			st.Stop()
+		}()
+	}
+	return st
 }
 
 // watchKernel lets the metrics read k's gauges after each crank.

@@ -3,10 +3,11 @@
 // dotted paths. The whole schema, which `cooper dump` also decodes with:
 //
 //	key                             value
-//	version                         schema version ("1")
+//	version                         schema version ("2")
 //	crankNumber                     number of cranks completed
 //	activityhash                    hex SHA-256 chaining every crank's changes (written by the store)
 //	kernel.bootstrapResult          kpid of the bootstrap message's result
+//	kernel.limits                   JSON of the limits on what vats and the host hand the kernel
 //	vat.names                       JSON list of static vat names, in creation order
 //	vat.name.$NAME                  vat ID of the static vat $NAME
 //	vat.dynamicIDs                  JSON list of live dynamic vat IDs, in creation order
@@ -56,7 +57,7 @@ import (
 )
 
 // SchemaVersion is the version written to the "version" key.
-const SchemaVersion = "1"
+const SchemaVersion = "2"
 
 // Field describes one family of keys of the schema.
 type Field struct {
@@ -72,6 +73,7 @@ func Fields() []Field {
 		{"crankNumber", "kernel", "number of cranks completed"},
 		{"activityhash", "kernel", "hash chaining every crank's changes"},
 		{"kernel.bootstrapResult", "kernel", "kpid of the bootstrap message's result"},
+		{"kernel.limits", "kernel", "limits on what vats and the host hand the kernel"},
 		{"vat.names", "vats", "static vat names"},
 		{"vat.name.$NAME", "vats", "vat ID of a static vat"},
 		{"vat.dynamicIDs", "vats", "live dynamic vats"},

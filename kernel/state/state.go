@@ -140,6 +140,40 @@ func (s *State) CrankNumber() uint64 { return s.getUint("crankNumber") }
 // IncrementCrankNumber counts one more crank.
 func (s *State) IncrementCrankNumber() { s.setUint("crankNumber", s.CrankNumber()+1) }
 
+// Limits bound what vats and the host may hand the kernel (see kernel.Limits).
+type Limits struct {
+	// MaxCapDataBytes bounds the body bytes of one syscall's capdata
+	// (a message, a batch of resolutions, a device call, an exit value) and
+	// of the host's arguments.
+	MaxCapDataBytes int `json:"maxCapDataBytes"`
+	// MaxSlots bounds the references in one syscall's capdata.
+	MaxSlots int `json:"maxSlots"`
+	// MaxVatstoreKeyBytes and MaxVatstoreValueBytes bound vatstore entries.
+	MaxVatstoreKeyBytes   int `json:"maxVatstoreKeyBytes"`
+	MaxVatstoreValueBytes int `json:"maxVatstoreValueBytes"`
+	// MaxSyscallsPerDelivery and MaxSyscallBytesPerDelivery bound what one
+	// delivery may ask of the kernel, for every kind of vat.
+	MaxSyscallsPerDelivery     int `json:"maxSyscallsPerDelivery"`
+	MaxSyscallBytesPerDelivery int `json:"maxSyscallBytesPerDelivery"`
+	// SyscallComputrons is charged for each syscall, plus one per byte it
+	// carries; a metered vat's syscalls count against its delivery limit
+	// and its meter.
+	SyscallComputrons uint64 `json:"syscallComputrons"`
+	// DeliveryComputrons is the per-delivery computron limit of metered
+	// vats that set none of their own.
+	DeliveryComputrons uint64 `json:"deliveryComputrons"`
+}
+
+// SetLimits stores the kernel's limits.
+func (s *State) SetLimits(l Limits) { s.setJSON("kernel.limits", l) }
+
+// GetLimits returns the kernel's limits.
+func (s *State) GetLimits() Limits {
+	var l Limits
+	s.getJSON("kernel.limits", &l)
+	return l
+}
+
 // SetBootstrapResult records the kpid of the bootstrap message's result.
 func (s *State) SetBootstrapResult(kp vat.KRef) { s.kv.Set("kernel.bootstrapResult", string(kp)) }
 

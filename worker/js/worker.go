@@ -227,6 +227,12 @@ func (w *Worker) Deliver(d vat.Delivery, sys vat.Syscaller) (out vat.Outcome) {
 	return out
 }
 
+// errInterrupted ends a delivery the host interrupted.
+var errInterrupted = errors.New("interrupted by the host")
+
+// Interrupt stops the delivery under way, from any goroutine.
+func (w *Worker) Interrupt() { w.rt.Interrupt(errInterrupted) }
+
 // Close stops the worker.
 func (w *Worker) Close() error {
 	w.rt.Interrupt(errors.New("worker closed"))

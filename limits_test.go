@@ -1,0 +1,99 @@
+package cooper_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/kernel"
+)
+
+func TestConfigLimits(t *testing.T) {
+	for _, tc := range []struct {
+		limits string
+		err    string
+	}{
+		{`{"maxSlots": -1}`, "limits.maxSlots is negative (-1)"},
+		{`{"maxSlot": 3}`, `unknown field "maxSlot"`},
+		{`{"maxCapDataBytes": "big"}`, "cannot unmarshal string"},
+		{`{"maxCapDataBytes": 100, "maxSlots": 2}`, ""},
+	} {
+		cfg := `{"limits": ` + tc.limits + `, "vats": {"c": {"bundleName": "go-counter"}}}`
+		_, err := cooper.ParseConfig([]byte(cfg))
+		if tc.err == "" {
+			if err != nil {
+				t.Errorf("limits %s: %v", tc.limits, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("limits %s: error %v, want %q", tc.limits, err, tc.err)
+		}
+	}
+}
+
+// TestLimitsStoredWithKernel: limits are fixed at init; zero fields take the
+// defaults and a reopened kernel applies the stored ones.
+func TestLimitsStoredWithKernel(t *testing.T) {
+	dir := t.TempDir()
+	k := jsKernel(t, dir, `{"limits": {"maxCapDataBytes": 100},
+	  "vats": {"c": {"bundleName": "go-counter"}}}`, demoOptions())
+	k.Close()
+	k, err := cooper.Open(dir, demoOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	got := k.State().GetLimits()
+	want := kernel.DefaultLimits
+	want.MaxCapDataBytes = 100
+	if got != want {
+		t.Fatalf("stored limits %+v, want %+v", got, want)
+	}
+	_, err = k.QueueToVatRoot("c", "label", []any{strings.Repeat("z", 200)})
+	if err == nil || !strings.Contains(err.Error(), "arguments too large: ") || !strings.Contains(err.Error(), "> limit 100") {
+		t.Fatalf("oversized host arguments: %v", err)
+	}
+}
+
+// TestStopperInterruptsDelivery stops a delivery that never ends: Run
+// returns ErrInterrupted, the kernel keeps nothing of the block, and a
+// reopened kernel answers from the last commit.
+func TestStopperInterruptsDelivery(t *testing.T) {
+	dir := t.TempDir()
+	stopper := kernel.NewStopper()
+	config := `{"limits": {"deliveryComputrons": 1000000000000000},
+	  "vats": {"spinner": {"sourceSpec": "spinner.js"}}}`
+	k := jsKernel(t, dir, config, cooper.Options{
+		Stopper: stopper,
+		Console: func(vatName, level, line string) {
+			if line == "spinning" {
+				stopper.Stop() // from inside the delivery, as a signal would
+			}
+		},
+	})
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.QueueToVatRoot("spinner", "spin", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := k.Run(kernel.UntilEmpty())
+	if !errors.Is(err, kernel.ErrInterrupted) {
+		t.Fatalf("Run = %v, want ErrInterrupted", err)
+	}
+	if !stopper.Stopped() {
+		t.Fatal("stopper not stopped")
+	}
+	k.Close()
+
+	k, err = cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if _, v := call(t, k, "spinner", "count"); v != 0.0 && v != int64(0) {
+		t.Fatalf("count after the interrupted block = %v, want 0", v)
+	}
+}
