@@ -44,7 +44,7 @@ type Options struct {
 // An application adds its own through Options.GoVats (the demo's are
 // demo.GoVats).
 func BuiltinGoVats() gonative.Registry {
-	return gonative.Registry{vatadmin.GoName: vatadmin.Build}
+	return gonative.Registry{vat.AdminGoName: vatadmin.Build}
 }
 
 // Maker creates the workers of every kind this binary knows.

@@ -48,9 +48,6 @@ type VatConfig struct {
 // VatAdminName is the name of the built-in vat-admin vat and device.
 const VatAdminName = "vatAdmin"
 
-// VatAdminGoVat is the Go vat name of the vat-admin vat's code.
-const VatAdminGoVat = "vat-admin"
-
 // Create makes a new kernel in dir from cfg: it stores the bundles, creates
 // and starts every static vat (plus the vat-admin vat), and queues the
 // bootstrap message, then commits. It is [Build] then [Draft.Publish]:
@@ -215,8 +212,8 @@ func (c *Config) validate(m vat.Maker) error {
 			return fmt.Errorf("bundle %q: %s is not in the configuration", name, id)
 		}
 	}
-	if !m.HasGoVat(VatAdminGoVat) {
-		return fmt.Errorf("this binary has no %s Go vat", VatAdminGoVat)
+	if !m.HasGoVat(vat.AdminGoName) {
+		return fmt.Errorf("this binary has no %s Go vat", vat.AdminGoName)
 	}
 	return nil
 }
@@ -255,7 +252,7 @@ func (k *Kernel) initialize(cfg *Config) error {
 	}
 	k.startDevices()
 	vats := slices.Clone(cfg.Vats)
-	vats = append(vats, VatConfig{Name: VatAdminName, BundleName: VatAdminGoVat, Critical: true})
+	vats = append(vats, VatConfig{Name: VatAdminName, BundleName: vat.AdminGoName, Critical: true})
 	roots := map[string]vat.KRef{}
 	for _, v := range vats {
 		root, err := k.createStaticVat(v)
