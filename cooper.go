@@ -54,8 +54,10 @@ type Maker struct {
 	Programs *js.Programs
 }
 
-// NewMaker returns a Maker with the built-in Go vats plus extra.
+// NewMaker returns a Maker with the built-in Go vats plus extra. It sets
+// the process's time zone to UTC (js.UseUTC), as JS vats need.
 func NewMaker(extra gonative.Registry) *Maker {
+	js.UseUTC()
 	reg := BuiltinGoVats()
 	maps.Copy(reg, extra)
 	return &Maker{GoVats: reg, Programs: js.NewPrograms()}

@@ -26,11 +26,15 @@ import (
 	"github.com/cooper-kernel/cooper/worker/jsvat"
 )
 
-func init() {
-	// goja reads time.Local for local-time Date methods; vats must not see
-	// the host's time zone.
-	time.Local = time.UTC
-}
+// UseUTC sets the process's time zone (time.Local) to UTC. goja's
+// local-time Date methods read time.Local, a process-wide setting, and a
+// vat must not see the host's time zone: [New] refuses to start a vat
+// until it has been called. The program that chooses the worker kinds
+// (cooper.NewMaker) calls it; the process's own local times are then UTC.
+func UseUTC() { time.Local = time.UTC }
+
+// errLocalTime is New's error when UseUTC was not called.
+var errLocalTime = errors.New("js: time.Local is not UTC: call js.UseUTC before starting JS vats (goja's Date reads the process's time zone)")
 
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	return goja.Compile("cooper-prelude.js", jsvat.Prelude, true)
@@ -112,6 +116,9 @@ type Worker struct {
 // New starts a runtime for spec: the prelude runs and the bundle's module
 // body is evaluated. buildRootObject itself runs in the startVat delivery.
 func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
+	if time.Local != time.UTC {
+		return nil, errLocalTime
+	}
 	prog, _, err := programs.compile(spec.Bundle)
 	if err != nil {
 		return nil, err
