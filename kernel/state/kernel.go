@@ -89,6 +89,18 @@ func (s *State) AllocateDeviceNode(d vat.DeviceID) vat.KRef {
 	return kd
 }
 
+// AddDeviceCList enters kref ↔ dref in device d's c-list.
+func (s *State) AddDeviceCList(d vat.DeviceID, kref vat.KRef, dref vat.VRef) {
+	s.kv.Set(string(d)+".c."+string(dref), string(kref))
+	s.kv.Set(string(d)+".c."+string(kref), "R "+string(dref))
+}
+
+// DeviceCListKRef returns the kernel ref of dref in device d's c-list.
+func (s *State) DeviceCListKRef(d vat.DeviceID, dref vat.VRef) (vat.KRef, bool) {
+	v, ok := s.kv.Get(string(d) + ".c." + string(dref))
+	return vat.KRef(v), ok
+}
+
 // DeviceNodeOwner returns the device owning kd.
 func (s *State) DeviceNodeOwner(kd vat.KRef) (vat.DeviceID, bool) {
 	v, ok := s.kv.Get(string(kd) + ".owner")
