@@ -39,6 +39,9 @@ type Config struct {
 	// Limits bound what vats and the host may hand the kernel; zero or
 	// missing fields take kernel.DefaultLimits. They are fixed at init.
 	Limits *kernel.Limits `json:"limits,omitempty"`
+	// PruneOldIncarnations makes each vat upgrade delete the transcript of
+	// the incarnation it ends; by default old spans are kept.
+	PruneOldIncarnations bool `json:"pruneOldIncarnations,omitempty"`
 	// Ignored holds the SwingSet keys that have no effect in Cooper.
 	Ignored map[string]json.RawMessage `json:"-"`
 	// Dir is the directory sourceSpec and bundleSpec paths are relative to;
@@ -117,7 +120,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, jsonError(data, err))
 	}
 	cfg := &Config{Ignored: map[string]json.RawMessage{}}
-	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true, "limits": true}
+	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true, "limits": true, "pruneOldIncarnations": true}
 	strict := map[string]json.RawMessage{}
 	for _, k := range sortedKeys(raw) {
 		switch {
@@ -237,6 +240,7 @@ func (c *Config) Resolve() (*kernel.Config, error) {
 	if c.Limits != nil {
 		kc.Limits = *c.Limits
 	}
+	kc.PruneOldIncarnations = c.PruneOldIncarnations
 	load := func(what string, b BundleSpec) (string, error) {
 		bd, err := b.load(dir)
 		if err != nil {

@@ -27,6 +27,9 @@ type Config struct {
 	// Limits bound what vats and the host hand the kernel; zero fields take
 	// DefaultLimits. They are stored with the kernel.
 	Limits Limits
+	// PruneOldIncarnations makes each upgrade delete the transcript of the
+	// incarnation it ends (kept by default, for audit).
+	PruneOldIncarnations bool
 }
 
 // VatConfig defines one static vat.
@@ -238,6 +241,9 @@ func (k *Kernel) initialize(cfg *Config) error {
 		k.state.Initialize()
 		k.limits = withDefaults(cfg.Limits)
 		k.state.SetLimits(k.limits)
+		if cfg.PruneOldIncarnations {
+			k.state.SetPruneOldIncarnations(true)
+		}
 		for _, id := range sortedKeys(cfg.Bundles) {
 			k.store.PutBundle(id, cfg.Bundles[id])
 		}

@@ -106,6 +106,7 @@ var vatAdminMethods = map[string]func(*Kernel, deviceArgs) (capdata.Value, error
 	"createVatByName":      adminCreateVatByName,
 	"createVatByBundle":    adminCreateVatByBundle,
 	"terminateWithFailure": adminTerminateWithFailure,
+	"upgradeVat":           adminUpgradeVat,
 	"hasBundle":            adminHasBundle,
 	"getBundleIDByName":    adminGetBundleIDByName,
 	"hasBundleName":        adminHasBundleName,
@@ -204,6 +205,24 @@ func adminTerminateWithFailure(k *Kernel, a deviceArgs) (capdata.Value, error) {
 		k.fatal = err
 	}
 	return capdata.Undefined{}, nil
+}
+
+// adminUpgradeVat is upgradeVat(vatID, bundleID, vatParameters,
+// upgradeMessage): it returns the upgrade's ID.
+func adminUpgradeVat(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	bundleID, err := a.str(1)
+	if err != nil {
+		return nil, err
+	}
+	message, err := a.str(3)
+	if err != nil {
+		return nil, err
+	}
+	return k.requestUpgrade(vat.ID(id), bundleID, argAt(a.list, 2), message)
 }
 
 // adminHasBundle is hasBundle(bundleID).

@@ -178,10 +178,12 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 		return fmt.Errorf("cannot restore %s (%s): it was metered by %s, this binary meters with %s",
 			id, opts.Name, opts.MeteringVersion, v.MeteringVersion())
 	}
-	total := k.store.TranscriptLength(string(id))
+	// Only the current incarnation's deliveries are replayed.
+	start := k.state.TranscriptStart(id)
+	total := k.store.TranscriptLength(string(id)) - start
 	k.emit(Event{Type: "replay-start", VatID: id, Name: opts.Name, Deliveries: total})
 	var n uint64
-	err = k.store.ReadTranscript(string(id), 0, func(e store.TranscriptEntry) error {
+	err = k.store.ReadTranscript(string(id), start, func(e store.TranscriptEntry) error {
 		h.replaying = true
 		defer func() { h.replaying = false }()
 		if err := k.replayEntry(h, e.Pos, e.Item); err != nil {

@@ -63,7 +63,7 @@ func itemRefs(it *state.RunQueueItem) []vat.KRef {
 		return append([]vat.KRef{it.Target}, msgRefs(it.Msg)...)
 	case state.ItemNotify:
 		return []vat.KRef{it.KPID}
-	case state.ItemCreateVat:
+	case state.ItemCreateVat, state.ItemUpgradeVat:
 		if it.Params != nil {
 			return it.Params.Slots
 		}

@@ -208,6 +208,8 @@ func (k *Kernel) process(item state.RunQueueItem) crankOutcome {
 		return k.processNotify(item)
 	case state.ItemCreateVat:
 		return k.processCreateVat(item)
+	case state.ItemUpgradeVat:
+		return k.processUpgradeVat(item)
 	}
 	k.bug("unknown run-queue item %q", item.Type)
 	return crankOutcome{}

@@ -77,9 +77,8 @@ func (k *Kernel) terminateVat(id vat.ID, reject bool, info state.CapData) error 
 	for _, kref := range krefs {
 		k.dropCList(id, kref)
 	}
-	if opts.Dynamic {
-		k.decRefs(k.state.VatParameters(id).Slots)
-	}
+	// (a static vat's first parameters hold no references; an upgrade's may)
+	k.decRefs(k.state.VatParameters(id).Slots)
 	k.state.DeleteVatState(id)
 	k.store.DeleteTranscript(string(id))
 	k.emit(Event{Type: "terminate-vat", VatID: id, Name: opts.Name, Rejected: reject, Reason: reason})

@@ -68,7 +68,7 @@ func Verify(dir string, opts Options, vats []vat.ID, report func(VerifyResult)) 
 		if errors.As(err, &re) {
 			r.Deliveries = re.Delivery
 		} else {
-			r.Deliveries = st.TranscriptLength(string(id))
+			r.Deliveries = st.TranscriptLength(string(id)) - k.state.TranscriptStart(id)
 		}
 		if err != nil {
 			ok = false

@@ -19,6 +19,12 @@ type kvEntry struct {
 	deleted bool
 }
 
+// transcriptPrune removes vat's items before position before.
+type transcriptPrune struct {
+	vat    string
+	before uint64
+}
+
 type transcriptItem struct {
 	vat         string
 	pos         uint64
@@ -33,6 +39,7 @@ type layer struct {
 	kv          map[string]kvEntry
 	transcripts []transcriptItem
 	deleted     []string                  // vats whose transcripts were deleted, in order
+	pruned      []transcriptPrune         // spans removed from the front of transcripts, in order
 	heads       map[string]transcriptHead // vat → head after this layer's changes
 	bundles     map[string][]byte         // nil value: deleted
 }
@@ -54,15 +61,23 @@ func (l *layer) reset() {
 	clear(l.transcripts) // drop references to items
 	l.transcripts = l.transcripts[:0]
 	l.deleted = l.deleted[:0]
+	l.pruned = l.pruned[:0]
 }
 
 func (l *layer) empty() bool {
-	return len(l.kv) == 0 && len(l.transcripts) == 0 && len(l.deleted) == 0 && len(l.bundles) == 0
+	return len(l.kv) == 0 && len(l.transcripts) == 0 && len(l.deleted) == 0 && len(l.pruned) == 0 && len(l.bundles) == 0
 }
 
 // dropTranscript forgets the layer's items of vat.
 func (l *layer) dropTranscript(vat string) {
 	l.transcripts = slices.DeleteFunc(l.transcripts, func(t transcriptItem) bool { return t.vat == vat })
+}
+
+// pruneTranscript forgets the layer's items of p.vat before p.before and
+// records the pruning for the layers below.
+func (l *layer) pruneTranscript(p transcriptPrune) {
+	l.transcripts = slices.DeleteFunc(l.transcripts, func(t transcriptItem) bool { return t.vat == p.vat && t.pos < p.before })
+	l.pruned = append(l.pruned, p)
 }
 
 // mergeInto applies l on top of dst.
@@ -73,6 +88,9 @@ func (l *layer) mergeInto(dst *layer) {
 	for _, vat := range l.deleted {
 		dst.dropTranscript(vat)
 		dst.deleted = append(dst.deleted, vat)
+	}
+	for _, p := range l.pruned {
+		dst.pruneTranscript(p)
 	}
 	dst.transcripts = append(dst.transcripts, l.transcripts...)
 	for v, h := range l.heads {
@@ -223,6 +241,11 @@ func (s *Store) write(b *layer) error {
 	for _, vat := range b.deleted {
 		if err := s.exec("DELETE FROM transcriptItems WHERE vatID = ?", vat); err != nil {
 			return fmt.Errorf("delete transcript %s: %w", vat, err)
+		}
+	}
+	for _, p := range b.pruned {
+		if err := s.exec("DELETE FROM transcriptItems WHERE vatID = ? AND position < ?", p.vat, int64(p.before)); err != nil {
+			return fmt.Errorf("prune transcript %s before %d: %w", p.vat, p.before, err)
 		}
 	}
 	// Transcript items go in batches: one statement per transcriptBatch rows.

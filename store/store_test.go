@@ -2,9 +2,11 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -294,4 +296,57 @@ func BenchmarkCrankCommit(b *testing.B) {
 		}
 	}
 	s.Commit()
+}
+
+// TestPruneTranscript: pruning drops the items before a position, in the
+// open crank, the block and SQLite alike; later items keep their positions.
+func TestPruneTranscript(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.BeginCrank()
+	for i := range 5 {
+		s.AppendTranscript("v1", 0, []byte(fmt.Sprintf("a%d", i)))
+	}
+	s.AppendTranscript("v2", 0, []byte("other"))
+	if _, _, err := s.EndCrank(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s.BeginCrank()
+	s.AppendTranscript("v1", 1, []byte("b5"))
+	s.PruneTranscript("v1", 3)
+	s.AppendTranscript("v1", 1, []byte("b6"))
+	read := func() string {
+		var got []string
+		if err := s.ReadTranscript("v1", 0, func(e TranscriptEntry) error {
+			got = append(got, fmt.Sprintf("%d:%s", e.Pos, e.Item))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, " ")
+	}
+	want := "3:a3 4:a4 5:b5 6:b6"
+	if got := read(); got != want {
+		t.Fatalf("in the crank: %s, want %s", got, want)
+	}
+	if _, _, err := s.EndCrank(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != want {
+		t.Fatalf("in the block: %s, want %s", got, want)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != want {
+		t.Fatalf("committed: %s, want %s", got, want)
+	}
+	if n := s.TranscriptLength("v1"); n != 7 {
+		t.Fatalf("length %d, want 7", n)
+	}
+	if n := s.TranscriptLength("v2"); n != 1 {
+		t.Fatalf("v2 length %d, want 1", n)
+	}
 }

@@ -84,11 +84,31 @@ func (s *Store) DeleteTranscript(vat string) {
 	c.heads[vat] = transcriptHead{hash: InitialTranscriptHash}
 }
 
+// PruneTranscript removes vat's items before position before in the
+// current crank; positions of the remaining and later items do not change.
+// The caller must keep at least the last item (the transcript's length is
+// read from it when the store is reopened).
+func (s *Store) PruneTranscript(vat string, before uint64) {
+	c := s.mustCrank("prune transcript " + vat)
+	c.pruneTranscript(transcriptPrune{vat: vat, before: before})
+}
+
 // ReadTranscript calls fn for each item of vat's transcript from position
 // from on, in order, stopping at the first error fn returns.
 func (s *Store) ReadTranscript(vat string, from uint64, fn func(TranscriptEntry) error) error {
 	crankDeleted := s.crank != nil && slices.Contains(s.crank.deleted, vat)
 	blockDeleted := crankDeleted || slices.Contains(s.block.deleted, vat)
+	// Items pruned but not yet committed are skipped too.
+	for _, l := range []*layer{s.block, s.crank} {
+		if l == nil {
+			continue
+		}
+		for _, p := range l.pruned {
+			if p.vat == vat && p.before > from {
+				from = p.before
+			}
+		}
+	}
 	// Read committed items in pages so fn may use the store between items.
 	for !blockDeleted {
 		page, err := s.readTranscriptPage(vat, from, 256)

@@ -57,6 +57,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newInitCmd(),
 		newRunCmd(),
 		newCallCmd(),
+		newUpgradeCmd(),
 		newDumpCmd(),
 		newDemoCmd(),
 		newBundleCmd(),

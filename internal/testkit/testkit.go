@@ -33,6 +33,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/state"
@@ -134,6 +135,12 @@ func (e *Env) Handle(t *testing.T, d *datadriven.TestData) string {
 	case "send":
 		// send VAT METHOD  — queues the message without running; prints its kpid.
 		out = e.call(t, d, false)
+	case "upgrade":
+		// upgrade VAT source=FILE [message=TEXT]
+		// PARAMS (JSON, optional)
+		// Bundles FILE, installs it and upgrades the static vat VAT to it
+		// through vat-admin; runs until the queue is empty and commits.
+		out = e.upgrade(t, d)
 	case "run":
 		// run [cranks=N]  — runs (N cranks, or until the queue is empty) and commits.
 		out = e.run(t, d)
@@ -223,6 +230,12 @@ func (e *Env) call(t *testing.T, d *datadriven.TestData, run bool) []string {
 		e.commit(t)
 		return []string{"queued: " + string(kp)}
 	}
+	return e.finishCall(t, kp)
+}
+
+// finishCall runs until the queue is empty, describes the host's promise
+// kp, releases it and commits.
+func (e *Env) finishCall(t *testing.T, kp vat.KRef) []string {
 	out := e.runToEnd()
 	out = append(out, e.describeKP(kp))
 	if e.k.Failed() == nil {
@@ -234,6 +247,39 @@ func (e *Env) call(t *testing.T, d *datadriven.TestData, run bool) []string {
 		e.commit(t)
 	}
 	return out
+}
+
+func (e *Env) upgrade(t *testing.T, d *datadriven.TestData) []string {
+	pos := positional(d)
+	if len(pos) != 1 {
+		d.Fatalf(t, "upgrade VAT source=FILE [message=TEXT]")
+	}
+	var src, message string
+	d.ScanArgs(t, "source", &src)
+	if d.HasArg("message") {
+		d.ScanArgs(t, "message", &message)
+	}
+	var params capdata.Value = capdata.Undefined{}
+	if in := strings.TrimSpace(d.Input); in != "" {
+		v, err := cooper.ParseJSONValue([]byte(in))
+		if err != nil {
+			d.Fatalf(t, "parameters: %v", err)
+		}
+		params = v
+	}
+	bd, err := bundle.Build(filepath.Join(e.Base, src))
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	id, err := e.k.InstallBundle(bd.Marshal())
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	kp, err := e.k.UpgradeStaticVat(pos[0], id, params, message)
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	return e.finishCall(t, kp)
 }
 
 func (e *Env) run(t *testing.T, d *datadriven.TestData) []string {

@@ -282,10 +282,15 @@ type RunQueueItem struct {
 	// notify, create-vat
 	VatID vat.ID   `json:"vatID,omitempty"`
 	KPID  vat.KRef `json:"kpid,omitempty"`
-	// create-vat: the definition to create
+	// create-vat: the definition to create; upgrade-vat: the new source
+	// and parameters
 	Source  *Source     `json:"source,omitempty"`
 	Options *VatOptions `json:"options,omitempty"`
 	Params  *CapData    `json:"vatParameters,omitempty"`
+	// upgrade-vat: the ID vat-admin waits on and the message promises the
+	// old incarnation decided are rejected with
+	UpgradeID      string `json:"upgradeID,omitempty"`
+	UpgradeMessage string `json:"upgradeMessage,omitempty"`
 }
 
 func (s *State) runQueueBounds() (head, tail uint64) {

@@ -8,6 +8,8 @@
 //	activityhash                    hex SHA-256 chaining every crank's changes (written by the store)
 //	kernel.bootstrapResult          kpid of the bootstrap message's result
 //	kernel.limits                   JSON of the limits on what vats and the host hand the kernel
+//	kernel.nextUpgradeID            next vat upgrade number (upNN)
+//	kernel.pruneOldIncarnations     "true": an upgrade deletes the old incarnation's transcript
 //	vat.names                       JSON list of static vat names, in creation order
 //	vat.name.$NAME                  vat ID of the static vat $NAME
 //	vat.dynamicIDs                  JSON list of live dynamic vat IDs, in creation order
@@ -21,7 +23,8 @@
 //	vNN.source                      JSON {"bundleID": id} or {"bundleName": name}: the vat's code
 //	vNN.options                     JSON of the vat's options (name, critical, meterID, ...)
 //	vNN.vatParameters               JSON capdata (kernel refs) of the parameters given at creation
-//	vNN.incarnation                 incarnation number (0 until upgrades exist)
+//	vNN.incarnation                 incarnation number (0, then one more per upgrade)
+//	vNN.transcriptStart             transcript position where the current incarnation begins
 //	vNN.o.nextID, vNN.p.nextID, vNN.d.nextID   next import numbers (o-N, p-N, d-N)
 //	vNN.c.$kref                     "R $vref": c-list, kernel → vat
 //	vNN.c.$vref                     $kref: c-list, vat → kernel
@@ -74,6 +77,8 @@ func Fields() []Field {
 		{"activityhash", "kernel", "hash chaining every crank's changes"},
 		{"kernel.bootstrapResult", "kernel", "kpid of the bootstrap message's result"},
 		{"kernel.limits", "kernel", "limits on what vats and the host hand the kernel"},
+		{"kernel.nextUpgradeID", "kernel", "next vat upgrade number"},
+		{"kernel.pruneOldIncarnations", "kernel", "whether upgrades delete old transcripts"},
 		{"vat.names", "vats", "static vat names"},
 		{"vat.name.$NAME", "vats", "vat ID of a static vat"},
 		{"vat.dynamicIDs", "vats", "live dynamic vats"},
@@ -88,6 +93,7 @@ func Fields() []Field {
 		{"vNN.options", "vats", "the vat's options"},
 		{"vNN.vatParameters", "vats", "parameters given at creation"},
 		{"vNN.incarnation", "vats", "incarnation number"},
+		{"vNN.transcriptStart", "vats", "where the current incarnation's transcript begins"},
 		{"vNN.o.nextID", "vats", "next imported object number"},
 		{"vNN.p.nextID", "vats", "next imported promise number"},
 		{"vNN.d.nextID", "vats", "next imported device node number"},

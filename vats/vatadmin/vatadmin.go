@@ -22,13 +22,15 @@ import (
 )
 
 type vatAdmin struct {
-	p      *gonative.Powers
-	device any
+	p       *gonative.Powers
+	device  any
+	service *gonative.Far
 	// criticalKey is the capability createVat needs to make a critical vat
 	// (SwingSet's criticalVatKey).
 	criticalKey *gonative.Far
 	// Lookups only: maps are never iterated, so vat behaviour stays deterministic.
 	pending    map[string]*kit // vatID → creation result
+	upgrades   map[string]*kit // upgradeID → upgrade result
 	running    map[string]*kit // vatID → done(), while the vat runs
 	exiting    map[string]bool // vatID → termination requested
 	ended      map[string]*kit // vatID → done(), once the vat has ended
@@ -55,6 +57,7 @@ func Build(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
 		p:           p,
 		criticalKey: gonative.NewFar("criticalVatKey", gonative.Methods{}),
 		pending:     map[string]*kit{},
+		upgrades:    map[string]*kit{},
 		running:     map[string]*kit{},
 		exiting:     map[string]bool{},
 		ended:       map[string]*kit{},
@@ -67,6 +70,8 @@ func Build(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
 		"createVatAdminService": va.createService,
 		"getCriticalVatKey":     func([]any) (any, error) { return va.criticalKey, nil },
 		"newVatCallback":        va.newVatCallback,
+		"vatUpgradeCallback":    va.vatUpgradeCallback,
+		"upgradeStaticVat":      va.upgradeStaticVat,
 		"vatTerminated":         va.vatTerminated,
 		"meterCrossedThreshold": va.meterCrossedThreshold,
 	})
@@ -76,11 +81,11 @@ func (va *vatAdmin) createService(args []any) (any, error) {
 	if len(args) != 1 {
 		return nil, errors.New("createVatAdminService(vatAdminDevice) takes one argument")
 	}
-	if va.device != nil {
+	if va.service != nil {
 		return nil, errors.New("createVatAdminService may be called only once")
 	}
 	va.device = args[0]
-	return gonative.NewFar("vatAdminService", gonative.Methods{
+	va.service = gonative.NewFar("vatAdminService", gonative.Methods{
 		"createVat":            va.createVat,
 		"createVatByName":      va.createVatByName,
 		"getBundleCap":         va.getBundleCap,
@@ -88,7 +93,8 @@ func (va *vatAdmin) createService(args []any) (any, error) {
 		"getBundleIDByName":    va.getBundleIDByName,
 		"createMeter":          va.createMeter,
 		"createUnlimitedMeter": va.createUnlimitedMeter,
-	}), nil
+	})
+	return va.service, nil
 }
 
 // call invokes the vat-admin device; a returned Error is a failure.
@@ -342,11 +348,16 @@ func (va *vatAdmin) adminNode(vatID string) *gonative.Far {
 			_, err := va.call("terminateWithFailure", vatID, reason)
 			return capdata.Undefined{}, err
 		},
-		"upgrade": func([]any) (any, error) {
+		"upgrade": func(args []any) (any, error) {
 			if err := va.assertRunning(vatID, "upgrade", false); err != nil {
 				return nil, err
 			}
-			return nil, errors.New("vat upgrade is not yet supported")
+			bc, _ := argOr(args, 0).(*gonative.Far)
+			bundleID, ok := va.bundleIDs[bc]
+			if !ok {
+				return nil, fmt.Errorf("vatAdmin.upgrade() requires a bundlecap: %s", capdata.Format(argOr(args, 0)))
+			}
+			return va.upgrade(vatID, bundleID, argOr(args, 1))
 		},
 		"changeOptions": func(args []any) (any, error) {
 			if err := va.assertRunning(vatID, "changeOptions", false); err != nil {
@@ -547,6 +558,87 @@ func (va *vatAdmin) meterCrossedThreshold(args []any) (any, error) {
 	m.waiters = nil
 	for _, w := range ws {
 		w.resolve(m.update())
+	}
+	return capdata.Undefined{}, nil
+}
+
+// upgrade asks the device to upgrade vatID to bundleID with options
+// {vatParameters, upgradeMessage} and answers a promise for
+// {incarnationNumber}, as SwingSet's upgradeVat.
+func (va *vatAdmin) upgrade(vatID, bundleID string, options any) (any, error) {
+	var params any = capdata.Undefined{}
+	message := "vat upgraded"
+	switch o := options.(type) {
+	case capdata.Undefined:
+	case *capdata.Record:
+		var unknown []string
+		for i, key := range o.Keys {
+			switch key {
+			case "vatParameters":
+				params = o.Values[i]
+			case "upgradeMessage":
+				m, ok := o.Values[i].(string)
+				if !ok {
+					return nil, errors.New("upgradeMessage not a string")
+				}
+				message = m
+			default:
+				unknown = append(unknown, key)
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("upgrade() received unknown options: %s", quote(strings.Join(unknown, ",")))
+		}
+	default:
+		return nil, fmt.Errorf("upgrade() options must be a record, not %s", capdata.Format(options))
+	}
+	v, err := va.call("upgradeVat", vatID, bundleID, params, message)
+	if err != nil {
+		return nil, err
+	}
+	upgradeID, _ := v.(string)
+	k := va.newKit()
+	va.upgrades[upgradeID] = k
+	return k.promise, nil
+}
+
+// upgradeStaticVat(vatID, pauseTarget, bundleID, options, device) upgrades
+// a vat for the host (SwingSet's controller.upgradeStaticVat); the kernel
+// passes the vat-admin device along, since the bootstrap may never have
+// called createVatAdminService. Cooper has no pause protocol: pauseTarget
+// must be undefined.
+func (va *vatAdmin) upgradeStaticVat(args []any) (any, error) {
+	vatID, _ := argOr(args, 0).(string)
+	bundleID, _ := argOr(args, 2).(string)
+	if vatID == "" || bundleID == "" {
+		return nil, errors.New("upgradeStaticVat(vatID, pauseTarget, bundleID, options)")
+	}
+	if _, ok := argOr(args, 1).(capdata.Undefined); !ok {
+		return nil, errors.New("upgradeStaticVat: pauseTarget is not supported; pass undefined")
+	}
+	if va.device == nil {
+		dev := argOr(args, 4)
+		if _, missing := dev.(capdata.Undefined); missing {
+			return nil, errors.New("vatAdmin device not configured")
+		}
+		va.device = dev
+	}
+	return va.upgrade(vatID, bundleID, argOr(args, 3))
+}
+
+// vatUpgradeCallback(upgradeID, success, error, incarnationNumber) settles
+// the upgrade's promise.
+func (va *vatAdmin) vatUpgradeCallback(args []any) (any, error) {
+	upgradeID, _ := argOr(args, 0).(string)
+	k := va.upgrades[upgradeID]
+	if k == nil {
+		return nil, fmt.Errorf("vatUpgradeCallback for unknown upgrade %s", quote(upgradeID))
+	}
+	delete(va.upgrades, upgradeID)
+	if argOr(args, 1) == true {
+		k.resolve(capdata.NewRecord("incarnationNumber", argOr(args, 3)))
+	} else {
+		k.reject(argOr(args, 2))
 	}
 	return capdata.Undefined{}, nil
 }

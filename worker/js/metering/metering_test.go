@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dop251/goja"
 )
@@ -78,7 +77,6 @@ func TestExceeded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Now()
 			limit := tt.limit
 			if limit == 0 {
 				limit = 1e6
@@ -89,9 +87,6 @@ func TestExceeded(t *testing.T) {
 			}
 			if !m.Exhausted() {
 				t.Error("meter not exhausted")
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("took %v", d)
 			}
 		})
 	}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cooper-kernel/cooper/bundle"
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel/state"
+)
+
+func newUpgradeCmd() *cobra.Command {
+	var params, message string
+	cmd := &cobra.Command{
+		Use:   "upgrade BASEDIR VAT SOURCE",
+		Short: "Upgrade a vat to new code, keeping its identity, root object and baggage",
+		Long: `Upgrade VAT (a name or an ID such as v3) to the code in SOURCE: an ES module
+(bundled now) or a bundle file made by 'cooper bundle' (*.json). The promises
+the old incarnation decided are rejected with {name: 'vatUpgraded',
+upgradeMessage, incarnationNumber}; its other objects are abandoned; the new
+code's buildRootObject gets --params as vatParameters and the same baggage,
+and its root takes over the vat's root object. Runs until the queue is empty,
+commits, and prints {"incarnationNumber":N}. A failed upgrade changes nothing
+and exits 1 with "vat-upgrade failure".`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUpgrade(cmd.Context(), args[0], args[1], args[2], params, message, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&params, "params", "", "vatParameters of the new incarnation (JSON)")
+	cmd.Flags().StringVar(&message, "message", "vat upgraded", "upgradeMessage the old incarnation's promises are rejected with")
+	addHostFlags(cmd, false)
+	return cmd
+}
+
+func runUpgrade(ctx context.Context, dir, vatName, source, rawParams, message string, stdout io.Writer) error {
+	var params capdata.Value = capdata.Undefined{}
+	if rawParams != "" {
+		v, err := parseArg(rawParams)
+		if err != nil {
+			return fmt.Errorf("--params: %w", err)
+		}
+		params = v
+	}
+	var data []byte
+	if strings.HasSuffix(source, ".json") {
+		b, err := os.ReadFile(source)
+		if err != nil {
+			return err
+		}
+		data = b
+	} else {
+		bd, err := bundle.Build(source)
+		if err != nil {
+			return err
+		}
+		data = bd.Marshal()
+	}
+	defer closeHost(ctx)
+	k, err := openKernel(ctx, dir, stdout)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	if _, err := runBlocks(ctx, k, 1000); err != nil {
+		return err
+	}
+	bundleID, err := k.InstallBundle(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	kp, err := k.UpgradeStaticVat(vatName, bundleID, params, message)
+	if err != nil {
+		return err
+	}
+	if _, err := runBlocks(ctx, k, 1000); err != nil {
+		return err
+	}
+	if k.KPStatus(kp) == state.Unresolved {
+		if err := k.Commit(); err != nil {
+			return err
+		}
+		return fmt.Errorf("upgrade %s: still unresolved after the run queue emptied (%s)", vatName, kp)
+	}
+	rejected, v, err := k.KPResolution(kp)
+	if err != nil {
+		return err
+	}
+	if err := k.ReleaseKP(kp); err != nil {
+		return err
+	}
+	if err := k.Commit(); err != nil {
+		return err
+	}
+	if rejected {
+		return fmt.Errorf("upgrade %s rejected: %s", vatName, describeReason(v))
+	}
+	fmt.Fprintln(stdout, string(capdata.ToJSON(v)))
+	return nil
+}

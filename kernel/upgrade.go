@@ -1,0 +1,198 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel/state"
+	"github.com/cooper-kernel/cooper/vat"
+)
+
+// requestUpgrade validates an upgrade asked of the vat-admin device and
+// queues it; it returns the upgrade ID vat-admin waits on.
+func (k *Kernel) requestUpgrade(id vat.ID, bundleID string, params capdata.Value, message string) (string, error) {
+	if !k.state.IsLive(id) {
+		return "", fmt.Errorf("vat %s is not running", id)
+	}
+	if !k.store.HasBundle(bundleID) {
+		return "", fmt.Errorf("vat-upgrade failure: unknown bundle %s", bundleID)
+	}
+	if params == nil {
+		params = capdata.Undefined{}
+	}
+	pcd, err := encodeKernel(params)
+	if err != nil {
+		return "", fmt.Errorf("vatParameters: %w", err)
+	}
+	upgradeID := k.state.AllocateUpgradeID()
+	k.push(state.RunQueueItem{Type: state.ItemUpgradeVat, VatID: id, UpgradeID: upgradeID,
+		Source: &state.Source{BundleID: bundleID}, Params: &pcd, UpgradeMessage: message})
+	return upgradeID, nil
+}
+
+// processUpgradeVat replaces a vat's code, keeping its identity, its root
+// object and its vatstore, as SwingSet 0.33's processUpgradeVat does:
+// promises the old incarnation decided are rejected with the upgrade
+// disconnection object, its other exports are abandoned (sends to them
+// reject), its promise c-list entries are forgotten, and a new worker runs
+// the new bundle's startVat with the new parameters; the transcript of the
+// new incarnation starts there. If startVat fails, the whole crank is
+// undone (the old incarnation runs on, untouched) and vat-admin hears
+// "vat-upgrade failure".
+func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
+	id := item.VatID
+	old := k.liveVat(id)
+	fail := func(reason string) crankOutcome {
+		return crankOutcome{abort: true, consume: true, after: func() {
+			k.queueToVatAdmin("vatUpgradeCallback", item.UpgradeID, false,
+				&capdata.Error{Name: "Error", Message: reason})
+		}}
+	}
+	if old == nil {
+		return fail("vat terminated")
+	}
+	oldIncarnation := old.incarnation
+	disconnection, err := encodeKernel(capdata.NewRecord(
+		"name", "vatUpgraded",
+		"upgradeMessage", item.UpgradeMessage,
+		"incarnationNumber", float64(oldIncarnation)))
+	if err != nil {
+		k.bug("encode upgrade disconnection: %v", err)
+	}
+
+	// The old incarnation's promises: rejected if it decided them, and
+	// forgotten either way (the new incarnation starts with no vpids).
+	promises := k.state.CListPromises(id)
+	for _, kp := range promises {
+		if pr, ok := k.state.GetPromise(kp); ok && pr.State == state.Unresolved && pr.Decider == id {
+			k.resolve(kp, true, disconnection)
+		}
+	}
+	for _, kp := range promises {
+		k.dropCList(id, kp)
+	}
+	// Its exports other than the root object are abandoned.
+	for _, kref := range k.state.CListKRefs(id) {
+		if kref.Kind() != vat.Object {
+			continue
+		}
+		vref, _ := k.state.CListVRef(id, kref)
+		if owner, ok := k.state.ObjectOwner(kref); ok && owner == id && vref != vat.RootVRef {
+			k.state.OrphanObject(kref)
+			k.dropCList(id, kref)
+		}
+	}
+
+	// The new incarnation: source, parameters (the item's references now
+	// belong to vNN.vatParameters), number and transcript span.
+	k.decRefs(k.state.VatParameters(id).Slots)
+	k.state.SetVatSource(id, *item.Source)
+	k.state.SetVatParameters(id, *item.Params)
+	newIncarnation := oldIncarnation + 1
+	k.state.SetIncarnation(id, newIncarnation)
+	k.state.SetTranscriptStart(id, k.store.TranscriptLength(string(id)))
+
+	opts := old.opts
+	h, err := k.startWorker(id, opts)
+	if err != nil {
+		return fail("vat-upgrade failure")
+	}
+	if v, ok := h.worker.(vat.MeteringVersioner); ok {
+		opts.MeteringVersion = v.MeteringVersion()
+		h.opts = opts
+		k.state.SetVatOptions(id, opts)
+	}
+	k.vats[id] = h
+	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, *item.Params)})
+	failure := out.Err
+	if failure == "" && d.illegal != "" {
+		failure = d.illegal
+	}
+	if failure == "" && d.exit != nil {
+		failure = "vat exited during startVat"
+	}
+	if failure != "" {
+		res := fail("vat-upgrade failure")
+		queue := res.after
+		res.after = func() {
+			h.worker.Close()
+			k.vats[id] = old
+			k.emit(Event{Type: "upgrade-vat", VatID: id, Name: opts.Name, Reason: failure, Rejected: true})
+			// vat-admin hears only "vat-upgrade failure" (as in SwingSet); the
+			// host's console gets the cause.
+			if k.opts.Console != nil {
+				k.opts.Console(opts.Name, "warn", fmt.Sprintf("%s failed to upgrade from incarnation %d (startVat): %s", id, oldIncarnation, failure))
+			}
+			queue()
+		}
+		return res
+	}
+	if k.state.PruneOldIncarnations() {
+		k.store.PruneTranscript(string(id), k.state.TranscriptStart(id))
+	}
+	k.afterCommit = append(k.afterCommit, func() { old.worker.Close() })
+	k.emit(Event{Type: "upgrade-vat", VatID: id, Name: opts.Name, Source: item.Source.String()})
+	k.queueToVatAdmin("vatUpgradeCallback", item.UpgradeID, true, capdata.Undefined{}, float64(newIncarnation))
+	return crankOutcome{info: CrankInfo{Delivered: id}}
+}
+
+// InstallBundle stores a bundle (JSON, as `cooper bundle` writes it) so
+// vats can be created or upgraded from it, and returns its ID.
+func (k *Kernel) InstallBundle(data []byte) (string, error) {
+	checker, ok := k.opts.Maker.(vat.BundleChecker)
+	if !ok {
+		return "", errors.New("this kernel cannot install bundles at run time")
+	}
+	id, canonical, err := checker.CheckBundle(data)
+	if err != nil {
+		return "", err
+	}
+	err = k.hostCrank(func() error {
+		if !k.store.HasBundle(id) {
+			k.store.PutBundle(id, canonical)
+		}
+		return nil
+	})
+	return id, err
+}
+
+// UpgradeStaticVat asks vat-admin to upgrade the named vat to the installed
+// bundle bundleID, as SwingSet's controller.upgradeStaticVat does. The
+// returned promise (held by the host until [Kernel.ReleaseKP]) fulfills
+// with {incarnationNumber} or rejects with "vat-upgrade failure".
+func (k *Kernel) UpgradeStaticVat(vatName, bundleID string, vatParameters capdata.Value, upgradeMessage string) (vat.KRef, error) {
+	var kp vat.KRef
+	err := k.hostCrank(func() error {
+		id, err := k.FindVat(vatName)
+		if err != nil {
+			return err
+		}
+		if id == k.vatAdminID() {
+			return errors.New("the vat-admin vat cannot be upgraded")
+		}
+		adminID := k.vatAdminID()
+		root, ok := k.state.CListKRef(adminID, vat.RootVRef)
+		if !ok {
+			return errors.New("this kernel has no vat-admin vat")
+		}
+		if vatParameters == nil {
+			vatParameters = capdata.Undefined{}
+		}
+		if upgradeMessage == "" {
+			upgradeMessage = "vat upgraded"
+		}
+		opts := capdata.NewRecord("vatParameters", vatParameters, "upgradeMessage", upgradeMessage)
+		device := capdata.Slot{Ref: string(k.deviceRoot(VatAdminName)), Kind: capdata.Remotable}
+		kp, err = k.queueToRoot(root, "upgradeStaticVat",
+			[]capdata.Value{string(id), capdata.Undefined{}, bundleID, opts, device}, true)
+		return err
+	})
+	return kp, err
+}
+
+// vatAdminID returns the vat-admin vat's ID ("" if it has none).
+func (k *Kernel) vatAdminID() vat.ID {
+	id, _ := k.state.VatIDByName(VatAdminName)
+	return id
+}
