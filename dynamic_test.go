@@ -2,6 +2,7 @@ package cooper_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -144,21 +145,9 @@ func TestMissingBundleStopsRestart(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "not in the bundle store") {
 		t.Fatalf("Open = %v, want %q…", err, want)
 	}
-	if after := kvSnapshot(t, dir); !mapsEqual(before, after) {
+	if after := kvSnapshot(t, dir); !maps.Equal(before, after) {
 		t.Fatal("a failed start changed the database")
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestKillDynamicVat(t *testing.T) {

@@ -343,7 +343,7 @@ func (s *State) RunQueue() []RunQueueItem {
 
 // --- devices ---
 
-// AllocateDeviceID returns a fresh device ID and registers it under name.
+// AddDevice returns a fresh device ID, registered under name.
 func (s *State) AddDevice(name string) vat.DeviceID {
 	id := vat.DeviceID("d" + strconv.FormatUint(s.allocate("device.nextID"), 10))
 	var names []string

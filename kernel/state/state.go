@@ -191,7 +191,7 @@ func commaSplit(v string) []string {
 	return strings.Split(v, ",")
 }
 
-// ParseKRef reads a kref stored at key, panicking with ErrCorrupt if malformed.
+// parseKRef reads a kref stored at key, panicking with ErrCorrupt if malformed.
 func parseKRef(key, v string) vat.KRef {
 	r, err := vat.ParseKRef(v)
 	if err != nil {
