@@ -129,7 +129,7 @@ func TestCLIByteFlips(t *testing.T) {
 			t.Fatal(err)
 		}
 		page := ft.off/4096 + 1
-		for _, w := range [][]string{{"call", dir, "alice", "sequential", "1"}, {"run", dir}} {
+		for _, w := range [][]string{{"call", dir, "alice", "sequential", "1"}, {"run", dir}, {"upgrade", dir, "bob", filepath.Join("..", "..", "demo", "pingpong", "bob.js")}} {
 			_, _, err := cli(t, w...)
 			wantErr := fmt.Sprintf("corrupt page %d of %s", page, path)
 			if err == nil || !strings.Contains(err.Error(), wantErr) || strings.Contains(err.Error(), "\n") {
@@ -212,6 +212,7 @@ func TestCLICorruptValues(t *testing.T) {
 			for _, args := range [][]string{
 				{"call", dir, "alice", "sequential", "1"}, {"run", dir}, {"dump", dir}, {"dump", dir, "--refcounts"},
 				{"dump", dir, "--stats"}, {"dump", dir, "--vat", "v1"}, {"replay", dir},
+				{"upgrade", dir, "bob", filepath.Join("..", "..", "demo", "pingpong", "bob.js")},
 			} {
 				out, _, err := cli(t, args...)
 				if err != nil && strings.Contains(err.Error(), "\n") {
