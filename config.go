@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -97,9 +96,12 @@ func knownManagerType(t string) bool {
 	return false
 }
 
+// MaxConfigSize bounds a config file: a larger (or endless) file is refused.
+const MaxConfigSize = 16 << 20
+
 // ReadConfig parses a config file. Unknown keys are errors.
 func ReadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := bundle.ReadFileLimit(path, MaxConfigSize, "config")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
@@ -294,7 +296,7 @@ func (b BundleSpec) load(dir string) (*bundle.Bundle, error) {
 	case b.SourceSpec != "":
 		return bundle.Build(rel(b.SourceSpec))
 	case b.BundleSpec != "":
-		data, err := os.ReadFile(rel(b.BundleSpec))
+		data, err := bundle.ReadFile(rel(b.BundleSpec))
 		if err != nil {
 			return nil, err
 		}
@@ -355,7 +357,11 @@ func jsonValue(dec *json.Decoder) (capdata.Value, error) {
 			return list, err
 		}
 	case json.Number:
-		return t.Float64()
+		f, err := t.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("number %s is out of range of a JS number (at most ±1.8e308)", t)
+		}
+		return f, nil
 	case string, bool, nil:
 		return t, nil
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
-	"github.com/cooper-kernel/cooper/vats/examples"
 	"github.com/cooper-kernel/cooper/vats/vatadmin"
 	"github.com/cooper-kernel/cooper/worker/gonative"
 	"github.com/cooper-kernel/cooper/worker/js"
@@ -49,17 +48,11 @@ type Options struct {
 	JSMemoryLimit uint64
 }
 
-// BuiltinGoVats returns the Go vats every Cooper binary has: vat-admin and
-// the examples used by the demo and the tests.
+// BuiltinGoVats returns the Go vats every Cooper binary has: vat-admin.
+// An application adds its own through Options.GoVats (the demo's are
+// demo.GoVats).
 func BuiltinGoVats() gonative.Registry {
-	return gonative.Registry{
-		vatadmin.GoName:         vatadmin.Build,
-		"go-counter":            examples.Counter,
-		"go-alice":              examples.Alice,
-		"go-bob":                examples.Bob,
-		"go-bootstrap-pingpong": examples.BootstrapPingPong,
-		"go-bootstrap-dynamic":  examples.BootstrapDynamic,
-	}
+	return gonative.Registry{vat.AdminGoName: vatadmin.Build}
 }
 
 // Maker creates the workers of every kind this binary knows.
@@ -77,8 +70,10 @@ type Maker struct {
 // vats when the options do not: "goja" or "wasm".
 const JSWorkerEnv = "COOPER_JS_WORKER"
 
-// NewMaker returns a Maker with the built-in Go vats plus extra.
+// NewMaker returns a Maker with the built-in Go vats plus extra. It sets
+// the process's time zone to UTC (js.UseUTC), as JS vats need.
 func NewMaker(extra gonative.Registry) *Maker {
+	js.UseUTC()
 	reg := BuiltinGoVats()
 	maps.Copy(reg, extra)
 	return &Maker{GoVats: reg, Programs: js.NewPrograms(), JSWorker: os.Getenv(JSWorkerEnv), Wasm: wasm.NewMaker(wasm.Options{})}
@@ -160,14 +155,27 @@ func (o Options) kernelOptions() kernel.Options {
 
 // Init creates a kernel in dir from a config (see [ReadConfig]): every
 // sourceSpec is bundled and stored in the kernel database with the rest of
-// each vat's definition, and every static vat is started. On error nothing
-// is written.
+// each vat's definition, every static vat is started and the bootstrap
+// message is queued (not run: like SwingSet's initializeSwingset). On
+// error, or if the process dies first, nothing is written.
 func Init(dir string, cfg *Config, opts Options) (*kernel.Kernel, error) {
 	kc, err := cfg.Resolve()
 	if err != nil {
 		return nil, err
 	}
 	return kernel.Create(dir, kc, opts.kernelOptions())
+}
+
+// Build is [Init] without publishing: the kernel is made in a draft
+// database that only [kernel.Draft.Publish] puts in place, so the host can
+// first run the bootstrap and refuse the kernel if it fails (as cooper init
+// does); a process killed before Publish leaves no kernel.
+func Build(dir string, cfg *Config, opts Options) (*kernel.Draft, error) {
+	kc, err := cfg.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	return kernel.Build(dir, kc, opts.kernelOptions())
 }
 
 // Create makes a kernel in dir from an already resolved configuration.

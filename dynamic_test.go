@@ -2,18 +2,18 @@ package cooper_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/dump"
+	"github.com/cooper-kernel/cooper/store"
 )
 
 const dynConfig = `{
@@ -115,7 +115,11 @@ func kvSnapshot(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	return d.KV()
+	kv, err := d.KV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
 }
 
 func TestMissingBundleStopsRestart(t *testing.T) {
@@ -125,7 +129,7 @@ func TestMissingBundleStopsRestart(t *testing.T) {
 	k = reopen(t, k, dir)
 	k.Close()
 
-	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,21 +145,9 @@ func TestMissingBundleStopsRestart(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "not in the bundle store") {
 		t.Fatalf("Open = %v, want %q…", err, want)
 	}
-	if after := kvSnapshot(t, dir); !mapsEqual(before, after) {
+	if after := kvSnapshot(t, dir); !maps.Equal(before, after) {
 		t.Fatal("a failed start changed the database")
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestKillDynamicVat(t *testing.T) {

@@ -38,9 +38,9 @@ func TestConfigLimits(t *testing.T) {
 func TestLimitsStoredWithKernel(t *testing.T) {
 	dir := t.TempDir()
 	k := jsKernel(t, dir, `{"limits": {"maxCapDataBytes": 100},
-	  "vats": {"c": {"bundleName": "go-counter"}}}`, cooper.Options{})
+	  "vats": {"c": {"bundleName": "go-counter"}}}`, demoOptions())
 	k.Close()
-	k, err := cooper.Open(dir, cooper.Options{})
+	k, err := cooper.Open(dir, demoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

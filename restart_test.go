@@ -12,12 +12,15 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
 )
+
+// demoOptions open kernels whose vats are the demo's Go vats.
+func demoOptions() cooper.Options { return cooper.Options{GoVats: demo.GoVats()} }
 
 func counterConfig() *kernel.Config {
 	return &kernel.Config{
@@ -45,7 +48,7 @@ func callNumber(t *testing.T, k *kernel.Kernel, vatName, method string, args ...
 
 func TestRestartContinuesExactly(t *testing.T) {
 	dir := t.TempDir()
-	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	k, err := cooper.Create(dir, counterConfig(), demoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func TestRestartContinuesExactly(t *testing.T) {
 	k.Close()
 
 	for restart := 1; restart <= 2; restart++ {
-		k, err = cooper.Open(dir, cooper.Options{})
+		k, err = cooper.Open(dir, demoOptions())
 		if err != nil {
 			t.Fatalf("restart %d: %v", restart, err)
 		}
@@ -95,7 +98,7 @@ func TestRestartContinuesExactly(t *testing.T) {
 
 func TestForgedTranscriptStopsRestart(t *testing.T) {
 	dir := t.TempDir()
-	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	k, err := cooper.Create(dir, counterConfig(), demoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +114,7 @@ func TestForgedTranscriptStopsRestart(t *testing.T) {
 
 	// The counter's first message (position 1, after startVat) answered 1;
 	// make the transcript claim it answered 7.
-	db, err := sqlite3.Open(filepath.Join(dir, kernel.DBName))
+	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +128,7 @@ func TestForgedTranscriptStopsRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = cooper.Open(dir, cooper.Options{})
+	_, err = cooper.Open(dir, demoOptions())
 	var re *kernel.ReplayError
 	if !errors.As(err, &re) {
 		t.Fatalf("Open after forging = %v, want a ReplayError", err)
@@ -149,7 +152,7 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestCrashKeepsLastCommit")
 	}
-	k, err := cooper.Open(dir, cooper.Options{})
+	k, err := cooper.Open(dir, demoOptions())
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -185,7 +188,7 @@ func TestCrashKeepsLastCommit(t *testing.T) {
 		t.Skip("spawns a child process")
 	}
 	dir := t.TempDir()
-	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	k, err := cooper.Create(dir, counterConfig(), demoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +205,7 @@ func TestCrashKeepsLastCommit(t *testing.T) {
 
 	for round := 0; round < 2; round++ {
 		committed := crashChild(t, dir, 3+round*2)
-		k, err := cooper.Open(dir, cooper.Options{})
+		k, err := cooper.Open(dir, demoOptions())
 		if err != nil {
 			t.Fatalf("reopen after SIGKILL: %v", err)
 		}
@@ -270,7 +273,7 @@ func killCrashChild(t *testing.T, dir, mode string, commits int) int {
 // counterValue reads the static counter's count without changing the kernel.
 func counterValue(t *testing.T, dir string) int {
 	t.Helper()
-	k, err := cooper.Open(dir, cooper.Options{})
+	k, err := cooper.Open(dir, demoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,14 +314,14 @@ func TestCrashWhileCreatingDynamicVats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns a child process")
 	}
-	k, dir := dynKernel(t, cooper.Options{})
+	k, dir := dynKernel(t, demoOptions())
 	if err := k.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	k.Close()
 	last := killCrashChild(t, dir, "dynamic", 4)
 
-	k, err := cooper.Open(dir, cooper.Options{})
+	k, err := cooper.Open(dir, demoOptions())
 	if err != nil {
 		t.Fatalf("reopen after SIGKILL: %v", err)
 	}
@@ -332,7 +335,7 @@ func TestCrashWhileCreatingDynamicVats(t *testing.T) {
 		t.Fatalf("d1 after the crash: %s", got)
 	}
 	k.Close()
-	ok, err := cooper.Verify(dir, cooper.Options{}, nil, func(r kernel.VerifyResult) {
+	ok, err := cooper.Verify(dir, demoOptions(), nil, func(r kernel.VerifyResult) {
 		if r.Err != nil {
 			t.Errorf("%s: %v", r.Vat, r.Err)
 		}
@@ -344,20 +347,20 @@ func TestCrashWhileCreatingDynamicVats(t *testing.T) {
 
 func TestKernelDirectoryIsLocked(t *testing.T) {
 	dir := t.TempDir()
-	k, err := cooper.Create(dir, counterConfig(), cooper.Options{})
+	k, err := cooper.Create(dir, counterConfig(), demoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cooper.Open(dir, cooper.Options{}); !errors.Is(err, kernel.ErrInUse) {
+	if _, err := cooper.Open(dir, demoOptions()); !errors.Is(err, kernel.ErrInUse) {
 		t.Fatalf("second Open while the kernel runs = %v, want ErrInUse", err)
 	}
 	k.Close()
-	k, err = cooper.Open(dir, cooper.Options{})
+	k, err = cooper.Open(dir, demoOptions())
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	k.Close()
-	if _, err := cooper.Open(t.TempDir(), cooper.Options{}); !errors.Is(err, kernel.ErrNotKernel) {
+	if _, err := cooper.Open(t.TempDir(), demoOptions()); !errors.Is(err, kernel.ErrNotKernel) {
 		t.Fatalf("Open of an empty directory = %v", err)
 	}
 }

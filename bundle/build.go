@@ -55,6 +55,20 @@ func build(name, wd string, set func(*api.BuildOptions)) (*Bundle, error) {
 			})
 		},
 	}
+	// Every module file is read here, under MaxSourceSize, not by esbuild.
+	load := api.Plugin{
+		Name: "cooper-load",
+		Setup: func(b api.PluginBuild) {
+			b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "file"}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+				data, err := ReadFileLimit(args.Path, MaxSourceSize, "source")
+				if err != nil {
+					return api.OnLoadResult{}, err
+				}
+				contents := string(data)
+				return api.OnLoadResult{Contents: &contents, Loader: api.LoaderDefault}, nil
+			})
+		},
+	}
 	opts := api.BuildOptions{
 		Bundle:        true,
 		Format:        api.FormatCommonJS,
@@ -68,7 +82,7 @@ func build(name, wd string, set func(*api.BuildOptions)) (*Bundle, error) {
 		Sourcemap:     api.SourceMapNone,
 		LogLevel:      api.LogLevelSilent,
 		Outfile:       "bundle.js",
-		Plugins:       []api.Plugin{external},
+		Plugins:       []api.Plugin{external, load},
 	}
 	set(&opts)
 	res := api.Build(opts)

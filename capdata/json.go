@@ -120,10 +120,13 @@ func checkString(s string) error {
 
 const hexDigits = "0123456789abcdef"
 
-// appendQuoted appends s as a JSON string the way JS JSON.stringify writes
-// it: only '"', '\\', control characters and lone surrogates are escaped.
-// Bytes that are neither UTF-8 nor WTF-8 are written as \ufffd; callers
-// that must reject them check the string first.
+// AppendJSONString appends s as a JSON string the way JS JSON.stringify
+// writes it: only '"', '\\', control characters and lone surrogates (of a
+// WTF-8 string) are escaped. Bytes that are neither UTF-8 nor WTF-8 are
+// written as \ufffd; callers that must reject them check the string first.
+// It is the one JSON string writer of the kernel's encodings.
+func AppendJSONString(b []byte, s string) []byte { return appendQuoted(b, s) }
+
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = appendEscaped(b, s)
@@ -232,4 +235,22 @@ func compareUTF16(a, b string) int {
 	}
 	var ua, ub [64]uint16
 	return slices.Compare(appendUTF16(ua[:0], a[i:]), appendUTF16(ub[:0], b[i:]))
+}
+
+// UnquoteJSONString parses s, one JSON string literal, as JS JSON.parse
+// does: escaped lone surrogates are kept (as WTF-8), so it reverses
+// [AppendJSONString] exactly for every UTF-8 or WTF-8 string.
+func UnquoteJSONString(s string) (string, error) {
+	p := parser{s: s}
+	if len(s) == 0 || s[0] != '"' {
+		return "", p.errorf("not a JSON string")
+	}
+	out, err := p.string()
+	if err != nil {
+		return "", err
+	}
+	if p.pos < len(s) {
+		return "", p.errorf("unexpected %s after JSON string", p.describe())
+	}
+	return out, nil
 }

@@ -51,70 +51,131 @@ type VatConfig struct {
 // VatAdminName is the name of the built-in vat-admin vat and device.
 const VatAdminName = "vatAdmin"
 
-// VatAdminGoVat is the Go vat name of the vat-admin vat's code.
-const VatAdminGoVat = "vat-admin"
-
 // Create makes a new kernel in dir from cfg: it stores the bundles, creates
 // and starts every static vat (plus the vat-admin vat), and queues the
-// bootstrap message, then commits. On any error nothing is left behind.
-func Create(dir string, cfg *Config, opts Options) (k *Kernel, err error) {
+// bootstrap message, then commits. It is [Build] then [Draft.Publish]:
+// on any error, or if the process dies before it returns, dir holds no
+// kernel.
+func Create(dir string, cfg *Config, opts Options) (*Kernel, error) {
+	d, err := Build(dir, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	k, err := d.Publish()
+	if err != nil {
+		d.Discard()
+		return nil, err
+	}
+	return k, nil
+}
+
+// DraftSuffix ends the name of a kernel database while [Build] makes it.
+const DraftSuffix = ".draft"
+
+// Draft is a kernel being created: a kernel like any other (the host may
+// run its bootstrap and look at what it did), whose database has a
+// temporary name (DBName + DraftSuffix) until Publish renames it into
+// place. Until then the directory holds no kernel: Open refuses it and a
+// process killed meanwhile leaves only the draft, which the next Build in
+// that directory clears.
+type Draft struct {
+	*Kernel
+	madeDir bool // Build made dir; Discard removes it
+}
+
+// Build makes a new kernel in dir from cfg as a [Draft]: it stores the
+// bundles, creates and starts every static vat (plus the vat-admin vat),
+// queues the bootstrap message and commits, all in the draft database.
+// On error nothing is left behind.
+func Build(dir string, cfg *Config, opts Options) (*Draft, error) {
 	if opts.Maker == nil {
 		return nil, errors.New("kernel: Options.Maker is required")
 	}
 	if err := cfg.validate(opts.Maker); err != nil {
 		return nil, err
 	}
-	madeDir := false
+	d := &Draft{}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		madeDir = true
+		d.madeDir = true
 	}
-	path := filepath.Join(dir, DBName)
 	if Exists(dir) {
 		return nil, fmt.Errorf("%s already holds a kernel", dir)
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
+		d.removeDir(dir)
 		return nil, err
 	}
-	st, err := store.Create(path, opts.Store)
-	if errors.Is(err, store.ErrExists) {
+	if Exists(dir) { // made while we took the lock
 		lock.release()
 		return nil, fmt.Errorf("%s already holds a kernel", dir)
 	}
+	draft := filepath.Join(dir, DBName+DraftSuffix)
+	if err := store.Remove(draft); err != nil { // what a killed Build left
+		lock.release()
+		return nil, fmt.Errorf("clear an unfinished kernel in %s: %w", dir, err)
+	}
+	st, err := store.Create(draft, opts.Store)
 	if err != nil {
 		lock.release()
-		os.Remove(filepath.Join(dir, LockName))
-		if madeDir {
-			os.Remove(dir)
-		}
+		d.removeDir(dir)
 		return nil, err
 	}
-	k = newKernel(dir, st, opts)
-	k.lock = lock
-	made := k
-	defer func() {
-		if err != nil {
-			made.Close()
-			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-				os.Remove(path + suffix)
-			}
-			os.Remove(filepath.Join(dir, LockName))
-			if madeDir {
-				os.Remove(dir)
-			}
-			k = nil
-		}
-	}()
-	if err := k.initialize(cfg); err != nil {
+	d.Kernel = newKernel(dir, st, opts)
+	d.lock = lock
+	if err := d.initialize(cfg); err != nil {
+		d.Discard()
 		return nil, err
 	}
-	if err := k.Commit(); err != nil {
+	if err := d.Commit(); err != nil {
+		d.Discard()
 		return nil, err
 	}
+	return d, nil
+}
+
+// Publish commits the draft and renames its database into place: from
+// then on dir holds this kernel, which goes on running. After Publish the
+// draft is empty.
+func (d *Draft) Publish() (*Kernel, error) {
+	if d.Kernel == nil {
+		return nil, errors.New("kernel: draft already published or discarded")
+	}
+	if err := d.Commit(); err != nil {
+		return nil, err
+	}
+	if err := d.store.MoveTo(filepath.Join(d.dir, DBName)); err != nil {
+		return nil, err
+	}
+	k := d.Kernel
+	d.Kernel = nil
 	return k, nil
+}
+
+// Discard closes an unpublished draft and removes it: its database, the
+// lock file and, if Build made it, the directory. It does nothing after
+// Publish.
+func (d *Draft) Discard() error {
+	if d.Kernel == nil {
+		return nil
+	}
+	dir := d.dir
+	d.Close()
+	d.Kernel = nil
+	err := store.Remove(filepath.Join(dir, DBName+DraftSuffix))
+	os.Remove(filepath.Join(dir, LockName))
+	d.removeDir(dir)
+	return err
+}
+
+// removeDir removes dir if Build made it (and it is empty).
+func (d *Draft) removeDir(dir string) {
+	if d.madeDir {
+		os.Remove(dir)
+	}
 }
 
 func (c *Config) validate(m vat.Maker) error {
@@ -154,8 +215,8 @@ func (c *Config) validate(m vat.Maker) error {
 			return fmt.Errorf("bundle %q: %s is not in the configuration", name, id)
 		}
 	}
-	if !m.HasGoVat(VatAdminGoVat) {
-		return fmt.Errorf("this binary has no %s Go vat", VatAdminGoVat)
+	if !m.HasGoVat(vat.AdminGoName) {
+		return fmt.Errorf("this binary has no %s Go vat", vat.AdminGoName)
 	}
 	return nil
 }
@@ -197,7 +258,7 @@ func (k *Kernel) initialize(cfg *Config) error {
 	}
 	k.startDevices()
 	vats := slices.Clone(cfg.Vats)
-	vats = append(vats, VatConfig{Name: VatAdminName, BundleName: VatAdminGoVat, Critical: true})
+	vats = append(vats, VatConfig{Name: VatAdminName, BundleName: vat.AdminGoName, Critical: true})
 	roots := map[string]vat.KRef{}
 	for _, v := range vats {
 		root, err := k.createStaticVat(v)

@@ -24,8 +24,7 @@ type device interface {
 func (k *Kernel) initDevices() {
 	d := k.state.AddDevice(VatAdminName)
 	root := k.state.AllocateDeviceNode(d)
-	k.store.Set(string(d)+".c.d+0", string(root))
-	k.store.Set(string(d)+".c."+string(root), "R d+0")
+	k.state.AddDeviceCList(d, root, "d+0")
 }
 
 // startDevices makes the in-memory device objects.
@@ -41,11 +40,11 @@ func (k *Kernel) deviceRoot(name string) vat.KRef {
 	if !ok {
 		k.bug("no device %q", name)
 	}
-	v, ok := k.store.Get(string(d) + ".c.d+0")
+	root, ok := k.state.DeviceCListKRef(d, "d+0")
 	if !ok {
 		k.bug("device %s has no root node", d)
 	}
-	return vat.KRef(v)
+	return root
 }
 
 // vatAdminDevice is the kernel side of vat-admin: the vat-admin vat calls it
@@ -75,165 +74,263 @@ func (d *vatAdminDevice) invoke(caller vat.ID, node vat.KRef, method string, arg
 	return cd
 }
 
+// deviceArgs are the arguments of one device call, read with checks.
+type deviceArgs struct {
+	method string
+	list   []capdata.Value
+}
+
+// str reads argument i as a string.
+func (a deviceArgs) str(i int) (string, error) {
+	if i >= len(a.list) {
+		return "", fmt.Errorf("vatAdmin.%s: missing argument %d", a.method, i)
+	}
+	s, ok := a.list[i].(string)
+	if !ok {
+		return "", fmt.Errorf("vatAdmin.%s: argument %d must be a string, not %s", a.method, i, capdata.Format(a.list[i]))
+	}
+	return s, nil
+}
+
+// nat reads argument i as a natural number.
+func (a deviceArgs) nat(i int) (uint64, error) {
+	if i >= len(a.list) {
+		return 0, fmt.Errorf("vatAdmin.%s: missing argument %d", a.method, i)
+	}
+	return natural(a.list[i])
+}
+
+// vatAdminMethods are the vat-admin device's methods, one function each.
+var vatAdminMethods = map[string]func(*Kernel, deviceArgs) (capdata.Value, error){
+	"createVat":            adminCreateVat,
+	"createVatByName":      adminCreateVatByName,
+	"createVatByBundle":    adminCreateVatByBundle,
+	"terminateWithFailure": adminTerminateWithFailure,
+	"upgradeVat":           adminUpgradeVat,
+	"hasBundle":            adminHasBundle,
+	"getBundleIDByName":    adminGetBundleIDByName,
+	"hasBundleName":        adminHasBundleName,
+	"createMeter":          adminCreateMeter,
+	"createUnlimitedMeter": adminCreateUnlimitedMeter,
+	"addMeterRemaining":    adminAddMeterRemaining,
+	"setMeterThreshold":    adminSetMeterThreshold,
+	"getMeter":             adminGetMeter,
+}
+
 func (d *vatAdminDevice) call(method string, args []capdata.Value) (capdata.Value, error) {
-	k := d.k
-	str := func(i int) (string, error) {
-		if i >= len(args) {
-			return "", fmt.Errorf("vatAdmin.%s: missing argument %d", method, i)
-		}
-		s, ok := args[i].(string)
-		if !ok {
-			return "", fmt.Errorf("vatAdmin.%s: argument %d must be a string, not %s", method, i, capdata.Format(args[i]))
-		}
-		return s, nil
+	fn, ok := vatAdminMethods[method]
+	if !ok {
+		return nil, fmt.Errorf("vatAdmin device has no method %q", method)
 	}
-	nat := func(i int) (uint64, error) {
-		if i >= len(args) {
-			return 0, fmt.Errorf("vatAdmin.%s: missing argument %d", method, i)
-		}
-		return natural(args[i])
+	return fn(d.k, deviceArgs{method: method, list: args})
+}
+
+// createOptions reads createVat's options (argument 1): a record or absent.
+func (a deviceArgs) createOptions() (*capdata.Record, error) {
+	if len(a.list) < 2 {
+		return nil, nil
 	}
-	switch method {
-	case "createVat", "createVatByName", "createVatByBundle":
-		var opts *capdata.Record
-		if len(args) > 1 {
-			if r, ok := args[1].(*capdata.Record); ok {
-				opts = r
-			} else if _, ok := args[1].(capdata.Undefined); !ok {
-				return nil, fmt.Errorf("options must be a record, not %s", capdata.Format(args[1]))
-			}
-		}
-		var src state.Source
-		switch method {
-		case "createVatByBundle":
-			rec, ok := argAt(args, 0).(*capdata.Record)
-			if !ok {
-				return nil, errors.New("createVat(bundle) does not look like a bundle")
-			}
-			id, err := k.installBundle(rec)
-			if err != nil {
-				return nil, fmt.Errorf("Vat Creation Error: %w", err)
-			}
-			src = state.Source{BundleID: id}
-		case "createVatByName":
-			name, err := str(0)
-			if err != nil {
-				return nil, err
-			}
-			src = state.Source{BundleName: name}
-		default:
-			id, err := str(0)
-			if err != nil {
-				return nil, err
-			}
-			src = state.Source{BundleID: id}
-		}
-		id, err := k.requestVat(src, opts)
-		return string(id), err
-	case "terminateWithFailure":
-		id, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		var reason capdata.Value = capdata.Undefined{}
-		if len(args) > 1 {
-			reason = args[1]
-		}
-		info, err := encodeKernel(reason)
-		if err != nil {
-			return nil, err
-		}
-		if err := k.terminateVat(vat.ID(id), true, info); err != nil {
-			// A critical vat: the kernel stops when the crank ends.
-			k.fatal = err
-		}
-		return capdata.Undefined{}, nil
-	case "upgradeVat":
-		// upgradeVat(vatID, bundleID, vatParameters, upgradeMessage) → upgradeID
-		id, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		bundleID, err := str(1)
-		if err != nil {
-			return nil, err
-		}
-		message, err := str(3)
-		if err != nil {
-			return nil, err
-		}
-		return k.requestUpgrade(vat.ID(id), bundleID, argAt(args, 2), message)
-	case "hasBundle":
-		id, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		return k.store.HasBundle(id), nil
-	case "getBundleIDByName":
-		name, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		id, ok := k.state.NamedBundle(name)
-		if !ok {
-			return nil, fmt.Errorf("unknown bundle name %q", name)
-		}
-		return id, nil
-	case "hasBundleName":
-		name, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		_, ok := k.state.NamedBundle(name)
-		return ok || k.opts.Maker.HasGoVat(name), nil
-	case "createMeter":
-		remaining, err := nat(0)
-		if err != nil {
-			return nil, err
-		}
-		threshold, err := nat(1)
-		if err != nil {
-			return nil, err
-		}
-		return k.state.AllocateMeter(state.Meter{Remaining: remaining, Threshold: threshold}), nil
-	case "createUnlimitedMeter":
-		return k.state.AllocateMeter(state.Meter{Unlimited: true}), nil
-	case "addMeterRemaining", "setMeterThreshold":
-		id, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		n, err := nat(1)
-		if err != nil {
-			return nil, err
-		}
-		m, ok := k.state.GetMeter(id)
-		if !ok {
-			return nil, fmt.Errorf("unknown meter %s", id)
-		}
-		if method == "setMeterThreshold" {
-			m.Threshold = n
-		} else if !m.Unlimited {
-			m.Remaining += n
-		}
-		k.state.SetMeter(id, m)
-		return capdata.Undefined{}, nil
-	case "getMeter":
-		id, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		m, ok := k.state.GetMeter(id)
-		if !ok {
-			return nil, fmt.Errorf("unknown meter %s", id)
-		}
-		var rem capdata.Value = new(big.Int).SetUint64(m.Remaining)
-		if m.Unlimited {
-			rem = "unlimited"
-		}
-		return capdata.NewRecord("remaining", rem, "threshold", new(big.Int).SetUint64(m.Threshold)), nil
+	if r, ok := a.list[1].(*capdata.Record); ok {
+		return r, nil
 	}
-	return nil, fmt.Errorf("vatAdmin device has no method %q", method)
+	if _, ok := a.list[1].(capdata.Undefined); ok {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("options must be a record, not %s", capdata.Format(a.list[1]))
+}
+
+// createFrom queues the creation of a vat of src with a's options.
+func createFrom(k *Kernel, src state.Source, a deviceArgs) (capdata.Value, error) {
+	opts, err := a.createOptions()
+	if err != nil {
+		return nil, err
+	}
+	id, err := k.requestVat(src, opts)
+	return string(id), err
+}
+
+// adminCreateVat is createVat(bundleID, options).
+func adminCreateVat(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	if _, err := a.createOptions(); err != nil {
+		return nil, err
+	}
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	return createFrom(k, state.Source{BundleID: id}, a)
+}
+
+// adminCreateVatByName is createVatByName(bundleName, options).
+func adminCreateVatByName(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	if _, err := a.createOptions(); err != nil {
+		return nil, err
+	}
+	name, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	return createFrom(k, state.Source{BundleName: name}, a)
+}
+
+// adminCreateVatByBundle is createVat(bundle, options): the bundle is
+// stored first.
+func adminCreateVatByBundle(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	if _, err := a.createOptions(); err != nil {
+		return nil, err
+	}
+	rec, ok := argAt(a.list, 0).(*capdata.Record)
+	if !ok {
+		return nil, errors.New("createVat(bundle) does not look like a bundle")
+	}
+	id, err := k.installBundle(rec)
+	if err != nil {
+		return nil, fmt.Errorf("Vat Creation Error: %w", err)
+	}
+	return createFrom(k, state.Source{BundleID: id}, a)
+}
+
+// adminTerminateWithFailure is terminateWithFailure(vatID, reason).
+func adminTerminateWithFailure(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	info, err := encodeKernel(argAt(a.list, 1))
+	if err != nil {
+		return nil, err
+	}
+	if err := k.terminateVat(vat.ID(id), true, info); err != nil {
+		// A critical vat: the kernel stops when the crank ends.
+		k.fatal = err
+	}
+	return capdata.Undefined{}, nil
+}
+
+// adminUpgradeVat is upgradeVat(vatID, bundleID, vatParameters,
+// upgradeMessage): it returns the upgrade's ID.
+func adminUpgradeVat(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	bundleID, err := a.str(1)
+	if err != nil {
+		return nil, err
+	}
+	message, err := a.str(3)
+	if err != nil {
+		return nil, err
+	}
+	return k.requestUpgrade(vat.ID(id), bundleID, argAt(a.list, 2), message)
+}
+
+// adminHasBundle is hasBundle(bundleID).
+func adminHasBundle(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	return k.store.HasBundle(id), nil
+}
+
+// adminGetBundleIDByName is getBundleIDByName(name).
+func adminGetBundleIDByName(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	name, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	id, ok := k.state.NamedBundle(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown bundle name %q", name)
+	}
+	return id, nil
+}
+
+// adminHasBundleName is hasBundleName(name): a named bundle or a Go vat.
+func adminHasBundleName(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	name, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	_, ok := k.state.NamedBundle(name)
+	return ok || k.opts.Maker.HasGoVat(name), nil
+}
+
+// adminCreateMeter is createMeter(remaining, threshold).
+func adminCreateMeter(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	remaining, err := a.nat(0)
+	if err != nil {
+		return nil, err
+	}
+	threshold, err := a.nat(1)
+	if err != nil {
+		return nil, err
+	}
+	return k.state.AllocateMeter(state.Meter{Remaining: remaining, Threshold: threshold}), nil
+}
+
+// adminCreateUnlimitedMeter is createUnlimitedMeter().
+func adminCreateUnlimitedMeter(k *Kernel, _ deviceArgs) (capdata.Value, error) {
+	return k.state.AllocateMeter(state.Meter{Unlimited: true}), nil
+}
+
+// meterArgs reads (meterID, n) and the meter.
+func meterArgs(k *Kernel, a deviceArgs) (string, state.Meter, uint64, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return "", state.Meter{}, 0, err
+	}
+	n, err := a.nat(1)
+	if err != nil {
+		return "", state.Meter{}, 0, err
+	}
+	m, ok := k.state.GetMeter(id)
+	if !ok {
+		return "", state.Meter{}, 0, fmt.Errorf("unknown meter %s", id)
+	}
+	return id, m, n, nil
+}
+
+// adminAddMeterRemaining is addMeterRemaining(meterID, n).
+func adminAddMeterRemaining(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	id, m, n, err := meterArgs(k, a)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Unlimited {
+		m.Remaining += n
+	}
+	k.state.SetMeter(id, m)
+	return capdata.Undefined{}, nil
+}
+
+// adminSetMeterThreshold is setMeterThreshold(meterID, n).
+func adminSetMeterThreshold(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	id, m, n, err := meterArgs(k, a)
+	if err != nil {
+		return nil, err
+	}
+	m.Threshold = n
+	k.state.SetMeter(id, m)
+	return capdata.Undefined{}, nil
+}
+
+// adminGetMeter is getMeter(meterID): {remaining, threshold}.
+func adminGetMeter(k *Kernel, a deviceArgs) (capdata.Value, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := k.state.GetMeter(id)
+	if !ok {
+		return nil, fmt.Errorf("unknown meter %s", id)
+	}
+	var rem capdata.Value = new(big.Int).SetUint64(m.Remaining)
+	if m.Unlimited {
+		rem = "unlimited"
+	}
+	return capdata.NewRecord("remaining", rem, "threshold", new(big.Int).SetUint64(m.Threshold)), nil
 }
 
 // natural reads a non-negative integer given as a bigint or a number.

@@ -34,6 +34,19 @@ func (k *Kernel) FindVat(name string) (vat.ID, error) {
 	if id, ok := k.state.VatIDByName(name); ok && k.state.IsTerminated(id) {
 		return "", fmt.Errorf("vat %q (%s) is terminated%s", name, id, k.terminationSuffix(id))
 	}
+	if id := vat.ID(name); k.state.IsTerminated(id) {
+		return "", fmt.Errorf("vat %s is terminated%s", id, k.terminationSuffix(id))
+	}
+	// The names of terminated dynamic vats are gone with their options:
+	// name the last few terminated vats instead.
+	var ended []string
+	dead := k.state.TerminatedVats()
+	for _, id := range dead[max(0, len(dead)-3):] {
+		ended = append(ended, string(id)+k.terminationSuffix(id))
+	}
+	if len(ended) > 0 {
+		return "", fmt.Errorf("no vat named %q (recently terminated: %s)", name, strings.Join(ended, "; "))
+	}
 	return "", fmt.Errorf("no vat named %q", name)
 }
 

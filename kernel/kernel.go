@@ -151,10 +151,11 @@ func (k *Kernel) start() (err error) {
 	return nil
 }
 
-// recoverCorrupt turns a corruption panic from the state layer into an error.
+// recoverCorrupt turns a panic of the state layer (corrupt state) or of
+// the store (a damaged or unreadable database) into an error.
 func (k *Kernel) recoverCorrupt(err *error) {
 	if r := recover(); r != nil {
-		if e, ok := r.(error); ok && errors.Is(e, state.ErrCorrupt) {
+		if e, ok := r.(error); ok && (errors.Is(e, state.ErrCorrupt) || store.IsFailure(e)) {
 			*err = e
 			return
 		}

@@ -3,7 +3,6 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/cooper-kernel/cooper/kernel/state"
 	"github.com/cooper-kernel/cooper/vat"
@@ -81,27 +80,26 @@ func (k *Kernel) doSyscall(h *vatHandle, d *delivery, s vat.Syscall) (vat.Syscal
 		if err := checkVatstoreKey(s.Key); err != nil {
 			return vat.OK, err
 		}
-		v, ok := k.store.Get(state.VatstoreKey(id, s.Key))
+		v, ok := k.state.VatstoreGet(id, s.Key)
 		return vat.SyscallResult{Value: v, Found: ok}, nil
 	case vat.SysVatstoreSet:
 		if err := checkVatstoreKey(s.Key); err != nil {
 			return vat.OK, err
 		}
-		k.store.Set(state.VatstoreKey(id, s.Key), s.Value)
+		k.state.VatstoreSet(id, s.Key, s.Value)
 		return vat.OK, nil
 	case vat.SysVatstoreDelete:
 		if err := checkVatstoreKey(s.Key); err != nil {
 			return vat.OK, err
 		}
-		k.store.Delete(state.VatstoreKey(id, s.Key))
+		k.state.VatstoreDelete(id, s.Key)
 		return vat.OK, nil
 	case vat.SysVatstoreGetNextKey:
-		prefix := state.VatstoreKey(id, "")
-		next, ok := k.store.GetNextKey(prefix + s.Key)
-		if !ok || !strings.HasPrefix(next, prefix) {
+		next, ok := k.state.VatstoreNextKey(id, s.Key)
+		if !ok {
 			return vat.OK, nil
 		}
-		return vat.SyscallResult{Value: next[len(prefix):], Found: true}, nil
+		return vat.SyscallResult{Value: next, Found: true}, nil
 	case vat.SysCallNow:
 		return k.syscallCallNow(id, s)
 	}

@@ -24,11 +24,13 @@ type VerifyResult struct {
 // their whole transcripts, comparing every syscall, every result handed back
 // and every delivery outcome. It selects the given vats, or every live vat
 // when none is given, and never writes to the database. ok is false if any
-// vat diverged or could not be rebuilt.
+// vat diverged or could not be rebuilt. A damaged database (store.ErrCorrupt)
+// is an error, or the Err of the vat whose transcript it hit.
 func Verify(dir string, opts Options, vats []vat.ID, report func(VerifyResult)) (ok bool, err error) {
 	if opts.Maker == nil {
 		return false, errors.New("kernel: Options.Maker is required")
 	}
+	opts.Store.ReadOnly = true
 	st, err := store.Open(filepath.Join(dir, DBName), opts.Store)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotStore) {
 		return false, fmt.Errorf("%s: %w", dir, ErrNotKernel)

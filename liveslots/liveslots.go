@@ -265,7 +265,7 @@ func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, resul
 	if !ok || !target.Allocated() || target.Kind() != vat.Object {
 		return fmt.Errorf("message to unknown export %s", target)
 	}
-	method, args, err := ls.marshaller.DecodeMethargs(toCapdata(methargs))
+	method, args, err := ls.marshaller.DecodeMethargs(methargs.Capdata())
 	if err != nil {
 		return fmt.Errorf("message to %s: %w", target, err)
 	}
@@ -589,11 +589,11 @@ func (ls *Liveslots) serialize(v capdata.Value) (vat.CapData, error) {
 	if err != nil {
 		return vat.CapData{}, err
 	}
-	return fromCapdata(cd), nil
+	return vat.FromCapdata(cd), nil
 }
 
 func (ls *Liveslots) unserialize(cd vat.CapData) (capdata.Value, error) {
-	return ls.marshaller.Decode(toCapdata(cd))
+	return ls.marshaller.Decode(cd.Capdata())
 }
 
 func (ls *Liveslots) toSlot(v any) (capdata.Slot, error) {
@@ -653,23 +653,4 @@ func (ls *Liveslots) fromSlot(s capdata.Slot) (any, error) {
 		}
 		return p, nil
 	}
-}
-
-func toCapdata(c vat.CapData) capdata.CapData {
-	slots := make([]string, len(c.Slots))
-	for i, s := range c.Slots {
-		slots[i] = string(s)
-	}
-	return capdata.CapData{Body: c.Body, Slots: slots}
-}
-
-func fromCapdata(c capdata.CapData) vat.CapData {
-	var slots []vat.VRef
-	if len(c.Slots) > 0 {
-		slots = make([]vat.VRef, len(c.Slots))
-		for i, s := range c.Slots {
-			slots[i] = vat.VRef(s)
-		}
-	}
-	return vat.CapData{Body: c.Body, Slots: slots}
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 )
@@ -35,7 +34,7 @@ func (s *Store) GetBundle(id string) ([]byte, error) {
 	}
 	st, err := s.stmt("SELECT bundle FROM bundles WHERE bundleID = ?")
 	if err != nil {
-		return nil, fmt.Errorf("get bundle: %w", err)
+		return nil, s.fail(s.wrap("get bundle "+id, err))
 	}
 	defer st.Reset()
 	st.BindText(1, id)
@@ -43,7 +42,7 @@ func (s *Store) GetBundle(id string) ([]byte, error) {
 		return st.ColumnBlob(0, nil), nil
 	}
 	if err := st.Err(); err != nil {
-		return nil, fmt.Errorf("get bundle: %w", err)
+		return nil, s.fail(s.wrap("get bundle "+id, err))
 	}
 	return nil, ErrNoBundle
 }
@@ -68,7 +67,7 @@ func (s *Store) BundleSize(id string) int64 {
 		return st.ColumnInt64(0)
 	}
 	if err := st.Err(); err != nil {
-		s.readErr("bundle size", err)
+		s.readErr("bundle size "+id, err)
 	}
 	return -1
 }

@@ -193,17 +193,22 @@ func (s *Store) Commit() error {
 	if s.block.empty() {
 		return nil
 	}
-	s.endRead()
+	if s.opts.ReadOnly {
+		return fmt.Errorf("store: commit: %s is open read-only", s.path)
+	}
+	if err := s.endRead(); err != nil {
+		return err
+	}
 	if err := s.db.Exec("BEGIN IMMEDIATE"); err != nil {
-		return s.fail(fmt.Errorf("commit: begin: %w", err))
+		return s.fail(s.wrap("commit: begin", err))
 	}
 	if err := s.write(s.block); err != nil {
 		s.db.Exec("ROLLBACK")
-		return s.fail(fmt.Errorf("commit: %w", err))
+		return s.fail(s.wrap("commit", err))
 	}
 	if err := s.db.Exec("COMMIT"); err != nil {
 		s.db.Exec("ROLLBACK")
-		return s.fail(fmt.Errorf("commit: %w", err))
+		return s.fail(s.wrap("commit", err))
 	}
 	if len(s.cache)+len(s.block.kv) > s.opts.CacheEntries {
 		clear(s.cache)

@@ -34,6 +34,18 @@ type Options struct {
 	Synchronous string
 	// CacheEntries bounds the kv read cache; 0 means 100,000 entries.
 	CacheEntries int
+	// ReadOnly opens a database for reading only (dump, replay): Commit is
+	// refused, the file is not scanned before use (a writer in another
+	// process may be writing pages) and a database without page checksums
+	// is read as it is instead of being converted.
+	ReadOnly bool
+	// Note, when set, is told of one-time events worth a line on the
+	// console: the conversion of an old database to page checksums.
+	Note func(msg string)
+
+	// noChecksums makes Create write the format of stores made before
+	// page checksums (tests of the conversion).
+	noChecksums bool
 }
 
 // Store is an open kernel database. It is not safe for concurrent use.
@@ -73,14 +85,22 @@ CREATE TABLE IF NOT EXISTS transcriptItems (
 CREATE TABLE IF NOT EXISTS bundles (bundleID TEXT PRIMARY KEY, bundle BLOB NOT NULL) WITHOUT ROWID;
 `
 
-// Create makes a new database at path; it fails with ErrExists if a file is there.
+// Create makes a new database at path, with page checksums; it fails with
+// ErrExists if a file is there.
 func Create(path string, opts Options) (*Store, error) {
 	if _, err := os.Stat(path); err == nil {
 		return nil, fmt.Errorf("%s: %w", path, ErrExists)
 	}
-	db, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
+	db, err := openDB(path, sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if !opts.noChecksums {
+		// An empty database: reserving the bytes costs nothing yet.
+		if err := db.EnableChecksums("main"); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create %s: page checksums: %w", path, err)
+		}
 	}
 	s, err := newStore(path, db, opts)
 	if err != nil {
@@ -90,7 +110,9 @@ func Create(path string, opts Options) (*Store, error) {
 	err = s.db.Exec(schemaSQL)
 	if err == nil {
 		err = s.exec("INSERT INTO meta (key, value) VALUES ('format', ?)", Format)
-		s.endRead()
+	}
+	if err == nil {
+		err = s.endRead()
 	}
 	if err != nil {
 		s.Close()
@@ -100,7 +122,10 @@ func Create(path string, opts Options) (*Store, error) {
 }
 
 // Open opens an existing database; ErrNotFound if there is none, ErrNotStore
-// if the file is not a Cooper database.
+// if the file is not a Cooper database. Unless opts.ReadOnly, it checks the
+// checksum of every page first (an error wrapping ErrCorrupt names the
+// first damaged page) and converts a database made before page checksums,
+// once, telling opts.Note.
 func Open(path string, opts Options) (*Store, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -109,27 +134,86 @@ func Open(path string, opts Options) (*Store, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("%s is a directory: %w", path, ErrNotStore)
 	}
-	db, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READWRITE)
+	db, err := openDB(path, sqlite3.OPEN_READWRITE)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s, err := newStore(path, db, opts)
 	if err != nil {
 		db.Close()
+		if d, _ := findDamage(path); d != nil {
+			return nil, &Error{Op: "open", Path: path, Page: d.page, Corrupt: true, Err: d.why}
+		}
 		if isNotADB(err) {
 			return nil, fmt.Errorf("%s: %w", path, ErrNotStore)
 		}
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, s0(path).wrap("open", err)
 	}
-	format, err := s.meta("format")
-	if err != nil || format != Format {
+	if err := s.check(); err != nil {
 		s.Close()
-		if err != nil && !isNotADB(err) && !strings.Contains(err.Error(), "no such table") {
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
-		return nil, fmt.Errorf("%s: %w", path, ErrNotStore)
+		return nil, err
 	}
 	return s, nil
+}
+
+// s0 is a store with only a path, for wrapping errors met before it opens.
+func s0(path string) *Store { return &Store{path: path} }
+
+// check makes sure an opened file is a Cooper store, verifies its pages and
+// converts it to page checksums if it has none.
+func (s *Store) check() error {
+	isStore, err := s.hasMetaTable()
+	if err != nil {
+		if d, _ := findDamage(s.path); d == nil && isNotADB(err) {
+			return fmt.Errorf("%s: %w", s.path, ErrNotStore)
+		}
+		return s.wrap("open", err)
+	}
+	if !isStore {
+		return fmt.Errorf("%s: %w", s.path, ErrNotStore)
+	}
+	format, err := s.meta("format")
+	if err != nil {
+		return s.wrap("open", err)
+	}
+	if format != Format {
+		return fmt.Errorf("%s: format %q: %w", s.path, format, ErrNotStore)
+	}
+	if s.opts.ReadOnly {
+		return nil
+	}
+	// Pages a crash left in the write-ahead log go into the file first, so
+	// the scan sees what SQLite will read.
+	if err := s.endRead(); err != nil {
+		return err
+	}
+	if _, _, err := s.db.WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE); err != nil {
+		return s.wrap("checkpoint", err)
+	}
+	if err := verifyPages(s.path); err != nil {
+		return err
+	}
+	converted, err := s.ensureChecksums()
+	if err != nil {
+		return s.wrap("add page checksums", err)
+	}
+	if converted && s.opts.Note != nil {
+		s.opts.Note(fmt.Sprintf("%s: added page checksums (a one-time conversion of a database made by an older version)", s.path))
+	}
+	return nil
+}
+
+// hasMetaTable reports whether the database has the meta table of a store.
+func (s *Store) hasMetaTable() (bool, error) {
+	st, err := s.stmt("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'")
+	if err != nil {
+		return false, err
+	}
+	defer st.Reset()
+	if st.Step() {
+		return true, nil
+	}
+	return false, st.Err()
 }
 
 func isNotADB(err error) bool {
@@ -140,13 +224,8 @@ func newStore(path string, db *sqlite3.Conn, opts Options) (*Store, error) {
 	if opts.CacheEntries <= 0 {
 		opts.CacheEntries = 100_000
 	}
-	sync := strings.ToUpper(opts.Synchronous)
-	switch sync {
-	case "":
-		sync = "FULL"
-	case "FULL", "NORMAL", "OFF":
-	default:
-		return nil, fmt.Errorf("unknown synchronous mode %q (full, normal or off)", opts.Synchronous)
+	if err := setPragmas(db, opts); err != nil {
+		return nil, err
 	}
 	s := &Store{
 		path:        path,
@@ -157,6 +236,21 @@ func newStore(path string, db *sqlite3.Conn, opts Options) (*Store, error) {
 		stmts:       make(map[string]*sqlite3.Stmt),
 		transcripts: make(map[string]*transcriptHead),
 	}
+	s.hasher.reset()
+	return s, nil
+}
+
+// setPragmas configures a connection: write-ahead log, the synchronous
+// mode of opts, a lock timeout and a 64 MiB page cache.
+func setPragmas(db *sqlite3.Conn, opts Options) error {
+	sync := strings.ToUpper(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL", "OFF":
+	default:
+		return fmt.Errorf("unknown synchronous mode %q (full, normal or off)", opts.Synchronous)
+	}
 	for _, pragma := range []string{
 		"PRAGMA journal_mode=WAL",
 		"PRAGMA synchronous=" + sync,
@@ -164,11 +258,10 @@ func newStore(path string, db *sqlite3.Conn, opts Options) (*Store, error) {
 		"PRAGMA cache_size=-65536",
 	} {
 		if err := db.Exec(pragma); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	s.hasher.reset()
-	return s, nil
+	return nil
 }
 
 // Path returns the database file name.
@@ -182,11 +275,14 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
-	s.endRead()
+	err := s.endRead()
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	err := s.db.Close()
+	clear(s.stmts)
+	if cerr := s.db.Close(); err == nil && cerr != nil {
+		err = s.wrap("close", cerr)
+	}
 	s.db = nil
 	return err
 }
@@ -222,11 +318,15 @@ func (s *Store) beginRead() {
 }
 
 // endRead ends the read transaction, if one is open.
-func (s *Store) endRead() {
-	if s.inRead {
-		s.db.Exec("COMMIT")
-		s.inRead = false
+func (s *Store) endRead() error {
+	if !s.inRead {
+		return nil
 	}
+	s.inRead = false
+	if err := s.db.Exec("COMMIT"); err != nil {
+		return s.fail(s.wrap("end read transaction", err))
+	}
+	return nil
 }
 
 // stmt returns a cached prepared statement, reset and with bindings cleared.
@@ -299,7 +399,10 @@ func (s *Store) meta(key string) (string, error) {
 	return "", fmt.Errorf("no meta key %q", key)
 }
 
-// readErr stops the crank with an I/O error met while reading.
+// readErr stops the crank with an I/O error met while reading: it panics
+// with an *Error (see [Recover]) and the store refuses further work.
 func (s *Store) readErr(what string, err error) {
-	panic(s.fail(fmt.Errorf("store: %s: %w", what, err)))
+	e := s.wrap(what, err)
+	s.fail(e)
+	panic(e)
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
 )
 
@@ -148,7 +147,7 @@ func (s *Store) ReadTranscript(vat string, from uint64, fn func(TranscriptEntry)
 func (s *Store) readTranscriptPage(vat string, from uint64, limit int) ([]TranscriptEntry, error) {
 	st, err := s.stmt("SELECT position, incarnation, item, hash FROM transcriptItems WHERE vatID = ? AND position >= ? ORDER BY position LIMIT ?")
 	if err != nil {
-		return nil, fmt.Errorf("read transcript %s: %w", vat, err)
+		return nil, s.fail(s.wrap("read transcript "+vat, err))
 	}
 	defer st.Reset()
 	st.BindText(1, vat)
@@ -164,7 +163,7 @@ func (s *Store) readTranscriptPage(vat string, from uint64, limit int) ([]Transc
 		})
 	}
 	if err := st.Err(); err != nil {
-		return nil, fmt.Errorf("read transcript %s: %w", vat, err)
+		return nil, s.fail(s.wrap("read transcript "+vat, err))
 	}
 	return out, nil
 }

@@ -52,8 +52,11 @@ func (r KRef) Kind() RefKind {
 	return 0
 }
 
-// Num returns the number of r (kp7 → 7).
+// Num returns the number of r (kp7 → 7); 0 if r is malformed.
 func (r KRef) Num() uint64 {
+	if len(r) < 3 {
+		return 0
+	}
 	n, _ := strconv.ParseUint(string(r[2:]), 10, 64)
 	return n
 }
@@ -89,8 +92,11 @@ func (r VRef) Kind() RefKind {
 // Allocated reports whether the vat allocated r ("+") rather than the kernel ("-").
 func (r VRef) Allocated() bool { return len(r) > 1 && r[1] == '+' }
 
-// Num returns the number of r (p-7 → 7).
+// Num returns the number of r (p-7 → 7); 0 if r is malformed.
 func (r VRef) Num() uint64 {
+	if len(r) < 3 {
+		return 0
+	}
 	n, _ := strconv.ParseUint(string(r[2:]), 10, 64)
 	return n
 }

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/cooper-kernel/cooper/capdata"
 )
 
 // TranscriptEntry records one delivery: what was delivered, every syscall
@@ -188,53 +189,8 @@ func appendResolutions(b []byte, rs []Resolution) []byte {
 	return append(b, ']')
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendString appends s as a JSON string, escaping as JSON.stringify does.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, "\ufffd"...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+func appendString(b []byte, s string) []byte { return capdata.AppendJSONString(b, s) }
 
 // DecodeTranscriptEntry parses the encoding made by [TranscriptEntry.Encode].
 func DecodeTranscriptEntry(data []byte) (*TranscriptEntry, error) {
@@ -298,12 +254,15 @@ func (a *arr) need(n int) bool {
 	return a.err == nil
 }
 
+// str reads a string element; escaped lone surrogates are kept (as
+// WTF-8), so a string a vat wrote comes back exactly.
 func (a *arr) str(i int) string {
-	var s string
-	if a.err == nil {
-		if err := json.Unmarshal(a.items[i], &s); err != nil {
-			a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
-		}
+	if a.err != nil {
+		return ""
+	}
+	s, err := capdata.UnquoteJSONString(string(bytes.TrimSpace(a.items[i])))
+	if err != nil {
+		a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
 	}
 	return s
 }
@@ -339,17 +298,21 @@ func (a *arr) capdata(i int) CapData {
 	if a.err != nil {
 		return CapData{}
 	}
-	var parts []string
-	if err := json.Unmarshal(a.items[i], &parts); err != nil || len(parts) == 0 {
+	parts := newArr(a.items[i])
+	if parts.err != nil || len(parts.items) == 0 {
 		a.err = fmt.Errorf("%w: element %d is not capdata", ErrMalformedTranscript, i)
 		return CapData{}
 	}
-	c := CapData{Body: parts[0]}
-	if len(parts) > 1 {
-		c.Slots = make([]VRef, len(parts)-1)
-		for j, s := range parts[1:] {
-			c.Slots[j] = VRef(s)
+	c := CapData{Body: parts.str(0)}
+	if len(parts.items) > 1 {
+		c.Slots = make([]VRef, len(parts.items)-1)
+		for j := range c.Slots {
+			c.Slots[j] = VRef(parts.str(j + 1))
 		}
+	}
+	if parts.err != nil {
+		a.err = fmt.Errorf("%w: element %d is not capdata", ErrMalformedTranscript, i)
+		return CapData{}
 	}
 	return c
 }

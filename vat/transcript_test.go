@@ -71,3 +71,31 @@ func FuzzDecodeTranscriptEntry(f *testing.F) {
 		}
 	})
 }
+
+// TestTranscriptKeepsLoneSurrogates: strings are written as JS
+// JSON.stringify writes them (a lone surrogate as \ud800) and read back
+// exactly, so replay compares what the vat really did.
+func TestTranscriptKeepsLoneSurrogates(t *testing.T) {
+	lone := "\xed\xa0\x80x" // WTF-8 of "\ud800x"
+	e := TranscriptEntry{
+		Delivery: Delivery{Kind: DeliverMessage, Target: "o+0", Methargs: CapData{Body: `#["m",[]]`}},
+		Syscalls: []SyscallRecord{
+			{Syscall: Syscall{Kind: SysVatstoreSet, Key: "k" + lone, Value: lone + "\u2028\x01"}},
+			{Syscall: Syscall{Kind: SysVatstoreGet, Key: "k" + lone}, Result: SyscallResult{Found: true, Value: lone}},
+		},
+	}
+	enc := e.Encode()
+	if !bytes.Contains(enc, []byte(`"k\ud800x"`)) || !bytes.Contains(enc, []byte(`"\ud800x`+"\u2028"+`\u0001"`)) {
+		t.Fatalf("encoding: %s", enc)
+	}
+	got, err := DecodeTranscriptEntry(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Syscalls[0].Syscall.Key != "k"+lone || got.Syscalls[0].Syscall.Value != lone+"\u2028\x01" || got.Syscalls[1].Result.Value != lone {
+		t.Fatalf("decoded %+v", got.Syscalls)
+	}
+	if !bytes.Equal(got.Encode(), enc) {
+		t.Fatalf("not stable:\n%s\n%s", enc, got.Encode())
+	}
+}

@@ -33,6 +33,10 @@ const (
 	ManagerJS ManagerType = "js" // JavaScript vats from bundles, on goja
 )
 
+// AdminGoName is the name of the Go vat the vat-admin vat is made of: the
+// kernel creates it, the vats/vatadmin package implements it.
+const AdminGoName = "vat-admin"
+
 // Spec is everything a worker needs to start a vat.
 type Spec struct {
 	ID   ID

@@ -22,8 +22,9 @@ func newCallCmd() *cobra.Command {
 		Long: `Queue METHOD(ARG...) to the root object of VAT (a static vat's name, a
 dynamic vat's name or a vat ID such as v3), run until the run queue is empty,
 commit, and print the result as one line of JSON. Each ARG is parsed as JSON
-when it is JSON, else taken as a string. A rejected result is printed on
-stderr and the exit code is 1.`,
+when it is JSON, else taken as a string; a negative number such as -5 is
+an argument, not a flag ("--" ends the flags). A rejected result is printed
+on stderr and the exit code is 1.`,
 		Args: cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCall(cmd.Context(), args[0], args[1], args[2], args[3:], commitEvery, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -31,13 +32,18 @@ stderr and the exit code is 1.`,
 	}
 	cmd.Flags().IntVar(&commitEvery, "commit-every", 1000, "commit a block every N cranks")
 	addHostFlags(cmd, false)
+	freeArgs(cmd, 3)
 	return cmd
 }
 
 // parseArg reads a call argument: JSON when it is JSON, else a string.
 func parseArg(s string) (capdata.Value, error) {
 	if json.Valid([]byte(s)) {
-		return cooper.ParseJSONValue([]byte(s))
+		v, err := cooper.ParseJSONValue([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("argument %q: %w", s, err)
+		}
+		return v, nil
 	}
 	if t := strings.TrimSpace(s); t != "" && strings.ContainsRune("{[\"", rune(t[0])) {
 		return nil, fmt.Errorf("argument %q looks like JSON but does not parse", s)
@@ -54,7 +60,6 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		}
 		args[i] = v
 	}
-	defer closeHost(ctx)
 	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err
@@ -65,7 +70,11 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 	if _, err := runBlocks(ctx, k, commitEvery); err != nil {
 		return err
 	}
-	kp, err := k.QueueToVatRoot(vatName, method, args)
+	target, err := k.FindVat(vatName)
+	if err != nil {
+		return err
+	}
+	kp, err := k.QueueToVatRoot(string(target), method, args)
 	if err != nil {
 		return err
 	}
@@ -90,7 +99,11 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		return err
 	}
 	if rejected {
-		return fmt.Errorf("%s.%s rejected: %s", vatName, method, describeReason(v))
+		why := ""
+		if r := k.TerminationReason(target); r != "" {
+			why = fmt.Sprintf(" (vat %s ended: %s)", target, r)
+		}
+		return fmt.Errorf("%s.%s rejected: %s%s", vatName, method, describeReason(v), why)
 	}
 	fmt.Fprintln(stdout, string(capdata.ToJSON(v)))
 	return nil

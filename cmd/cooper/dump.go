@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cooper-kernel/cooper/kernel/dump"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
 type dumpFlags struct {
@@ -49,6 +51,14 @@ vats are not started: dump only reads.
 }
 
 func runDump(_ context.Context, dir string, f dumpFlags, stdout io.Writer) error {
+	var vatID vat.ID
+	if f.vat != "" {
+		id, err := vat.ParseID(f.vat)
+		if err != nil {
+			return fmt.Errorf("--vat %q: %w", f.vat, err)
+		}
+		vatID = id
+	}
 	d, err := dump.Open(dir)
 	if err != nil {
 		return err
@@ -56,45 +66,72 @@ func runDump(_ context.Context, dir string, f dumpFlags, stdout io.Writer) error
 	defer d.Close()
 	switch {
 	case f.refcounts:
-		bad := d.RefCounts()
+		bad, counted, err := d.RefCounts()
+		if err != nil {
+			return err
+		}
 		for _, m := range bad {
 			fmt.Fprintf(stdout, "%s: stored refCount %d, counted %d\n", m.KRef, m.Stored, m.Counted)
 		}
 		if len(bad) > 0 {
 			return fmt.Errorf("%d reference counts do not match", len(bad))
 		}
-		fmt.Fprintf(stdout, "reference counts OK (%d kernel refs)\n", len(d.State().CountedRefs()))
+		fmt.Fprintf(stdout, "reference counts OK (%d kernel refs)\n", counted)
 		return nil
 	case f.stats:
+		stats, err := d.Stats()
+		if err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "%-14s %8s %12s %12s\n", "section", "keys", "key bytes", "value bytes")
-		for _, s := range d.Stats() {
+		for _, s := range stats {
 			fmt.Fprintf(stdout, "%-14s %8d %12d %12d\n", s.Section, s.Keys, s.KeyBytes, s.ValueBytes)
 		}
 		return nil
 	}
-	keep := func(key string) bool {
-		if f.prefix != "" && !strings.HasPrefix(key, f.prefix) {
-			return false
+	if vatID != "" {
+		ok, err := d.HasVat(vatID)
+		if err != nil {
+			return err
 		}
-		return f.vat == "" || strings.HasPrefix(key, f.vat+".")
+		if !ok {
+			return fmt.Errorf("--vat %s: %s has no such vat", vatID, dir)
+		}
 	}
-	entries := d.Entries()
+	entries, err := d.Entries(f.prefix)
+	if err != nil {
+		return err
+	}
+	if vatID != "" {
+		entries = slices.DeleteFunc(entries, func(e dump.Entry) bool { return !strings.HasPrefix(e.Key, string(vatID)+".") })
+	}
 	if f.json {
 		m := map[string]string{}
 		for _, e := range entries {
-			if keep(e.Key) {
-				m[e.Key] = e.Value
-			}
+			m[e.Key] = e.Value
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)
 	}
+	// Read everything before printing anything: a damaged database is one
+	// error line, not half a dump.
+	var bundles []dump.Bundle
+	var transcripts []dump.Transcript
+	whole := vatID == "" && f.prefix == ""
+	if whole {
+		if bundles, err = d.Bundles(); err != nil {
+			return err
+		}
+		if transcripts, err = d.Transcripts(); err != nil {
+			return err
+		}
+	}
 	for _, section := range dump.Sections {
 		first := true
 		for _, e := range entries {
-			if e.Section != section || !keep(e.Key) {
+			if e.Section != section {
 				continue
 			}
 			if first {
@@ -104,17 +141,16 @@ func runDump(_ context.Context, dir string, f dumpFlags, stdout io.Writer) error
 			fmt.Fprintf(stdout, "%s = %s\t# %s\n", e.Key, e.Value, e.Doc)
 		}
 	}
-	if f.vat != "" || f.prefix != "" {
+	if !whole {
 		return nil
 	}
-	st := d.Store()
 	fmt.Fprintf(stdout, "# bundle store\n")
-	for _, id := range st.BundleIDs() {
-		fmt.Fprintf(stdout, "%s… %d bytes\n", id[:min(len(id), 19)], st.BundleSize(id))
+	for _, b := range bundles {
+		fmt.Fprintf(stdout, "%s… %d bytes\n", b.ID[:min(len(b.ID), 19)], b.Size)
 	}
 	fmt.Fprintf(stdout, "# transcripts\n")
-	for _, v := range st.TranscriptVats() {
-		fmt.Fprintf(stdout, "%s %d deliveries\n", v, st.TranscriptLength(v))
+	for _, t := range transcripts {
+		fmt.Fprintf(stdout, "%s %d deliveries\n", t.Vat, t.Deliveries)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/kernel/state"
 )
 
 func main() {
@@ -63,5 +64,22 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newReplayCmd(),
 		newBenchCmd(),
 	)
+	for _, c := range root.Commands() {
+		recoverStateFailures(c)
+	}
 	return root
+}
+
+// recoverStateFailures makes a damaged database an error of cmd, never a
+// panic: the kernel's accessors panic with corrupt state or a store
+// failure where they have no error result (see state.Recover).
+func recoverStateFailures(cmd *cobra.Command) {
+	run := cmd.RunE
+	if run == nil {
+		return
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+		defer state.Recover(&err)
+		return run(cmd, args)
+	}
 }

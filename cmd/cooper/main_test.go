@@ -7,12 +7,18 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/vat"
 )
+
+// goTypeName matches what Go prints of its own types (*goja.Object,
+// goja.valueInt, []interface {}, map[string]…), which no message users see
+// may contain.
+var goTypeName = regexp.MustCompile(`\*[a-z]+\.[A-Z]|\b(goja|capdata|gonative|liveslots|reflect)\.[a-zA-Z]|\[\]interface|map\[|%!`)
 
 // cli runs the cooper command in-process and returns stdout, stderr and the error.
 func cli(t *testing.T, args ...string) (string, string, error) {
@@ -118,6 +124,20 @@ func TestCLIBadInput(t *testing.T) {
 		{"missing dir", []string{"call", filepath.Join(base, "none"), "alice", "x"}, "not a kernel"},
 		{"unknown vat", []string{"call", kdir, "carol", "x"}, "carol"},
 		{"unparsable arg", []string{"call", kdir, "counter", "add", "{nope"}, "does not parse"},
+		{"number out of range", []string{"call", kdir, "counter", "add", "1e400"}, `argument "1e400": number 1e400 is out of range of a JS number`},
+		{"unknown flag", []string{"call", kdir, "counter", "add", "1", "--bogus"}, "unknown flag: --bogus"},
+		{"unknown shorthand", []string{"call", kdir, "counter", "add", "-x"}, "unknown shorthand flag: 'x'"},
+		{"too few arguments", []string{"call", kdir, "counter"}, "call needs at least 3 arguments, got 2"},
+		{"dump of a missing vat", []string{"dump", kdir, "--vat", "v999"}, "--vat v999: " + kdir + " has no such vat"},
+		{"dump of a bad vat ID", []string{"dump", kdir, "--vat", "bob"}, `--vat "bob"`},
+		{"endless config", []string{"init", filepath.Join(base, "e"), "/dev/zero"}, "/dev/zero is larger than the 16 MiB limit of a config file"},
+		{"endless sourceSpec", []string{"init", filepath.Join(base, "f"), writeConfig(t, `{"vats": {"a": {"sourceSpec": "/dev/zero"}}}`)}, "/dev/zero is larger than the 16 MiB limit of a source file"},
+		{"endless bundleSpec", []string{"init", filepath.Join(base, "g"), writeConfig(t, `{"vats": {"a": {"bundleSpec": "/dev/zero"}}}`)}, "/dev/zero is larger than the 64 MiB limit of a bundle file"},
+		{"endless import", []string{"init", filepath.Join(base, "h"), filepath.Join(writeFiles(t, map[string]string{
+			"c.json": `{"vats": {"a": {"sourceSpec": "imp.js"}}}`,
+			"imp.js": "import x from '/dev/zero';\nexport const buildRootObject = () => x;\n",
+		}), "c.json")}, "/dev/zero is larger than the 16 MiB limit of a source file"},
+		{"endless bundle source", []string{"bundle", "/dev/zero", "-o", filepath.Join(base, "x.json")}, "/dev/zero is larger than the 16 MiB limit of a source file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := cli(t, tc.args...)
@@ -127,9 +147,12 @@ func TestCLIBadInput(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %q: want one line mentioning %q", err, tc.want)
 			}
+			if goTypeName.MatchString(err.Error()) {
+				t.Fatalf("error %q names a Go type", err)
+			}
 		})
 	}
-	for _, d := range []string{"a", "b", "c", "d", "none"} {
+	for _, d := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "none", "x.json"} {
 		if _, err := os.Stat(filepath.Join(base, d)); err == nil {
 			t.Errorf("failed command left %s behind", d)
 		}
@@ -319,5 +342,61 @@ func TestProgressBarQuietOffTerminal(t *testing.T) {
 	defer f.Close()
 	if progressBar(f) != nil {
 		t.Fatal("progress bar on a regular file")
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if progressBar(null) != nil {
+		t.Fatal("progress bar on /dev/null (a character device, not a terminal)")
+	}
+}
+
+// TestCLISlogWriteError: an event log that cannot be written (a full disk)
+// fails the command instead of being lost silently.
+func TestCLISlogWriteError(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	dir := filepath.Join(t.TempDir(), "k")
+	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := cli(t, "call", "--slog", "/dev/full", dir, "counter", "label")
+	if err == nil || !strings.HasPrefix(err.Error(), "--slog: ") || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("call --slog /dev/full = %v", err)
+	}
+}
+
+// TestCLINegativeNumbers: a negative number is an argument, not a flag;
+// flags may come before or after the arguments, and "--" ends them.
+func TestCLINegativeNumbers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "k")
+	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "slog")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"call", dir, "counter", "add", "-5"}, "-5"},
+		{[]string{"call", dir, "counter", "add", "-2.5", "--commit-every", "3"}, "-7.5"},
+		{[]string{"call", "--slog", logPath, dir, "counter", "add", "--", "-1"}, "-8.5"},
+		{[]string{"call", dir, "counter", "add", "-1e2", "--commit-every=7"}, "-108.5"},
+		{[]string{"call", dir, "counter", "label"}, `"counter"`},
+	} {
+		out, _, err := cli(t, tc.args...)
+		if err != nil || strings.TrimSpace(out) != tc.want {
+			t.Fatalf("%v = %q, %v; want %s", tc.args, out, err, tc.want)
+		}
+	}
+	if fi, err := os.Stat(logPath); err != nil || fi.Size() == 0 {
+		t.Fatalf("--slog before the arguments wrote nothing: %v", err)
+	}
+	out, _, err := cli(t, "call", "--help")
+	if err != nil || !strings.Contains(out, "a negative number such as -5") {
+		t.Fatalf("call --help: %v\n%s", err, out)
 	}
 }

@@ -10,19 +10,23 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/eventlog"
 	"github.com/cooper-kernel/cooper/vat"
 )
 
-// host holds what the --slog and --metrics flags opened for one command.
+// host holds what the --slog and --metrics flags opened for one command,
+// and where its notes go.
 type host struct {
 	logFile *os.File
 	log     *eventlog.Writer
 	metrics *metrics
 	server  *http.Server
+	stderr  io.Writer
 }
 
 type hostKey struct{}
@@ -36,7 +40,7 @@ func addHostFlags(cmd *cobra.Command, withMetrics bool) {
 		cmd.Flags().StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics on ADDR (host:port) at /metrics while running")
 	}
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
-		h := &host{}
+		h := &host{stderr: cmd.ErrOrStderr()}
 		if slogPath != "" {
 			f, err := os.Create(slogPath)
 			if err != nil {
@@ -59,9 +63,21 @@ func addHostFlags(cmd *cobra.Command, withMetrics bool) {
 		cmd.SetContext(context.WithValue(cmd.Context(), hostKey{}, h))
 		return nil
 	}
+	// The event log is flushed and closed after the command, whatever its
+	// outcome; an error doing so is the command's error if it had none.
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+		defer func() {
+			if cerr := closeHost(cmd.Context()); err == nil {
+				err = cerr
+			}
+		}()
+		return run(cmd, args)
+	}
 }
 
-// closeHost flushes the event log and stops the metrics server, if any.
+// closeHost flushes and closes the event log and stops the metrics server,
+// if any; it does nothing the second time.
 func closeHost(ctx context.Context) error {
 	h, ok := ctx.Value(hostKey{}).(*host)
 	if !ok {
@@ -73,9 +89,14 @@ func closeHost(ctx context.Context) error {
 		if cerr := h.logFile.Close(); err == nil {
 			err = cerr
 		}
+		if err != nil {
+			err = fmt.Errorf("--slog: %w", err)
+		}
+		h.log, h.logFile = nil, nil
 	}
 	if h.server != nil {
 		h.server.Close()
+		h.server = nil
 	}
 	return err
 }
@@ -83,16 +104,19 @@ func closeHost(ctx context.Context) error {
 // cooperOptions are the kernel options every command uses: vat console
 // output goes to stdout, one line per call, prefixed by the vat name;
 // events go to the --slog file and the --metrics counters; restart replay
-// shows progress on a terminal.
+// shows progress when stderr is a terminal; one-time notes of the store
+// (the conversion of an old database) go to stderr.
 func cooperOptions(ctx context.Context, stdout io.Writer) cooper.Options {
 	opts := cooper.Options{
+		GoVats: demo.GoVats(),
 		Console: func(vatName, level, line string) {
 			fmt.Fprintf(stdout, "%s: %s\n", vatName, line)
 		},
-		Progress: progressBar(stdout),
-		Stopper:  stopperFor(ctx),
+		Stopper: stopperFor(ctx),
 	}
 	if h, ok := ctx.Value(hostKey{}).(*host); ok {
+		opts.Progress = progressBar(h.stderr)
+		opts.Store.Note = func(msg string) { fmt.Fprintln(h.stderr, "cooper: note:", msg) }
 		var observers []func(kernel.Event)
 		if h.log != nil {
 			observers = append(observers, h.log.Observe)
@@ -132,11 +156,11 @@ func watchKernel(ctx context.Context, k *kernel.Kernel) {
 	}
 }
 
-// progressBar returns a replay progress reporter drawing on stderr when
-// stdout is a terminal, or nil (quiet) when it is not.
-func progressBar(stdout io.Writer) func(vat.ID, string, uint64, uint64) {
-	f, ok := stdout.(*os.File)
-	if !ok || !isTerminal(f) {
+// progressBar returns a replay progress reporter drawing on stderr when it
+// is a terminal, or nil (quiet) when it is not.
+func progressBar(stderr io.Writer) func(vat.ID, string, uint64, uint64) {
+	f, ok := stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
 	var last time.Time
@@ -157,15 +181,9 @@ func progressBar(stdout io.Writer) func(vat.ID, string, uint64, uint64) {
 				bar[i] = '#'
 			}
 		}
-		fmt.Fprintf(os.Stderr, "\rreplaying %s (%s) [%s] %d/%d", id, name, bar, done, total)
+		fmt.Fprintf(f, "\rreplaying %s (%s) [%s] %d/%d", id, name, bar, done, total)
 		if done == total {
-			fmt.Fprint(os.Stderr, "\r\033[K")
+			fmt.Fprint(f, "\r\033[K")
 		}
 	}
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

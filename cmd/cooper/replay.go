@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/vat"
 )
@@ -41,7 +42,7 @@ func runReplay(dir string, names []string, stdout io.Writer) error {
 		}
 		ids[i] = id
 	}
-	opts := cooper.Options{}
+	opts := cooper.Options{GoVats: demo.GoVats()}
 	ok, err := cooper.Verify(dir, opts, ids, func(r kernel.VerifyResult) {
 		status := "OK"
 		if r.Err != nil {

@@ -31,7 +31,6 @@ process loses at most the uncommitted block.`,
 }
 
 func runRun(ctx context.Context, dir string, commitEvery int, stdout, stderr io.Writer) error {
-	defer closeHost(ctx)
 	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err

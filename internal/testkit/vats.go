@@ -40,7 +40,10 @@ func baggageVat(p *gonative.Powers, _ any, b *gonative.Baggage) any {
 			if err != nil {
 				return nil, err
 			}
-			v, ok := b.Get(k)
+			v, ok, err := b.Get(k)
+			if err != nil {
+				return nil, err
+			}
 			if !ok {
 				return nil, fmt.Errorf("no key %q", k)
 			}

@@ -1,5 +1,11 @@
 // Package dump reads a kernel database without starting it, and decodes
 // every key with the schema of package state (SwingSet's kerneldump).
+//
+// It only reads, and it opens the database read-only, so it may run beside
+// a live kernel. A damaged database is never served and never a panic:
+// every method returns an error wrapping store.ErrCorrupt (or
+// state.ErrCorrupt for values that break the schema) naming the page or
+// key it hit.
 package dump
 
 import (
@@ -10,6 +16,7 @@ import (
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/state"
 	"github.com/cooper-kernel/cooper/store"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
 // Dump is an open kernel database, read only.
@@ -17,9 +24,10 @@ type Dump struct {
 	st *store.Store
 }
 
-// Open opens the kernel database in dir for reading.
+// Open opens the kernel database in dir for reading. It returns an error
+// wrapping kernel.ErrNotKernel if dir holds no kernel.
 func Open(dir string) (*Dump, error) {
-	st, err := store.Open(filepath.Join(dir, kernel.DBName), store.Options{})
+	st, err := store.Open(filepath.Join(dir, kernel.DBName), store.Options{ReadOnly: true})
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotStore) {
 		return nil, fmt.Errorf("%s: %w", dir, kernel.ErrNotKernel)
 	}
@@ -32,9 +40,6 @@ func Open(dir string) (*Dump, error) {
 // Close closes the database without writing.
 func (d *Dump) Close() error { return d.st.Close() }
 
-// Store returns the underlying store.
-func (d *Dump) Store() *store.Store { return d.st }
-
 // Entry is one kv key with its value and what the schema says of it.
 type Entry struct {
 	Key, Value string
@@ -42,10 +47,11 @@ type Entry struct {
 	Doc        string
 }
 
-// Entries returns every key in order, decoded with the schema.
-func (d *Dump) Entries() []Entry {
-	var out []Entry
-	for _, k := range d.st.KeysWithPrefix("") {
+// Entries returns every key that starts with prefix, in order, decoded
+// with the schema.
+func (d *Dump) Entries(prefix string) (out []Entry, err error) {
+	defer state.Recover(&err)
+	for _, k := range d.st.KeysWithPrefix(prefix) {
 		v, _ := d.st.Get(k)
 		e := Entry{Key: k, Value: v, Section: "unknown", Doc: "not in the schema"}
 		if f, ok := state.Describe(k); ok {
@@ -53,19 +59,40 @@ func (d *Dump) Entries() []Entry {
 		}
 		out = append(out, e)
 	}
-	return out
+	return out, nil
 }
 
 // KV returns every key → stored value.
-func (d *Dump) KV() map[string]string {
-	m := map[string]string{}
-	for _, k := range d.st.KeysWithPrefix("") {
-		m[k], _ = d.st.Get(k)
+func (d *Dump) KV() (map[string]string, error) {
+	entries, err := d.Entries("")
+	if err != nil {
+		return nil, err
 	}
-	return m
+	m := make(map[string]string, len(entries))
+	for _, e := range entries {
+		m[e.Key] = e.Value
+	}
+	return m, nil
 }
 
-// State returns typed access to the kernel tables.
+// HasVat reports whether the database holds anything of vat id: keys,
+// a transcript, or a place in the list of terminated vats.
+func (d *Dump) HasVat(id vat.ID) (ok bool, err error) {
+	defer state.Recover(&err)
+	if len(d.st.KeysWithPrefix(string(id)+".")) > 0 || d.st.TranscriptLength(string(id)) > 0 {
+		return true, nil
+	}
+	st := d.State()
+	for _, v := range append(st.LiveVats(), st.TerminatedVats()...) {
+		if v == id {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// State returns typed access to the kernel tables. Its accessors panic on a
+// damaged database; call them under [state.Recover].
 func (d *Dump) State() *state.State { return state.New(d.st) }
 
 // Sections lists the schema sections in display order.
@@ -81,9 +108,13 @@ type Stat struct {
 
 // Stats counts keys and bytes per section, in Sections order, then the
 // bundle store and transcripts as sections of their own.
-func (d *Dump) Stats() []Stat {
+func (d *Dump) Stats() (out []Stat, err error) {
+	entries, err := d.Entries("")
+	if err != nil {
+		return nil, err
+	}
 	by := map[string]*Stat{}
-	for _, e := range d.Entries() {
+	for _, e := range entries {
 		s := by[e.Section]
 		if s == nil {
 			s = &Stat{Section: e.Section}
@@ -93,31 +124,75 @@ func (d *Dump) Stats() []Stat {
 		s.KeyBytes += len(e.Key)
 		s.ValueBytes += len(e.Value)
 	}
-	var out []Stat
 	for _, name := range Sections {
 		if s := by[name]; s != nil {
 			out = append(out, *s)
 		}
 	}
+	bundles, err := d.Bundles()
+	if err != nil {
+		return nil, err
+	}
 	b := Stat{Section: "bundle store"}
-	for _, id := range d.st.BundleIDs() {
+	for _, bi := range bundles {
 		b.Keys++
-		b.KeyBytes += len(id)
-		b.ValueBytes += int(d.st.BundleSize(id))
+		b.KeyBytes += len(bi.ID)
+		b.ValueBytes += int(bi.Size)
+	}
+	transcripts, err := d.Transcripts()
+	if err != nil {
+		return nil, err
 	}
 	t := Stat{Section: "transcripts"}
+	for _, ti := range transcripts {
+		t.Keys += int(ti.Deliveries)
+		t.ValueBytes += int(ti.Bytes)
+	}
+	return append(out, b, t), nil
+}
+
+// Bundle is one bundle of the bundle store.
+type Bundle struct {
+	ID   string
+	Size int64
+}
+
+// Bundles lists the bundle store, by ID.
+func (d *Dump) Bundles() (out []Bundle, err error) {
+	defer state.Recover(&err)
+	for _, id := range d.st.BundleIDs() {
+		out = append(out, Bundle{ID: id, Size: d.st.BundleSize(id)})
+	}
+	return out, nil
+}
+
+// Transcript summarises one vat's transcript.
+type Transcript struct {
+	Vat        vat.ID
+	Deliveries uint64
+	Bytes      int64 // the size of every item, read through
+}
+
+// Transcripts lists every vat's transcript, by vat, reading each item (so a
+// damaged transcript page is found).
+func (d *Dump) Transcripts() (out []Transcript, err error) {
+	defer state.Recover(&err)
 	for _, v := range d.st.TranscriptVats() {
-		n := int(d.st.TranscriptLength(v))
-		t.Keys += n
-		_ = d.st.ReadTranscript(v, 0, func(e store.TranscriptEntry) error {
-			t.ValueBytes += len(e.Item)
+		t := Transcript{Vat: vat.ID(v), Deliveries: d.st.TranscriptLength(v)}
+		err := d.st.ReadTranscript(v, 0, func(e store.TranscriptEntry) error {
+			t.Bytes += int64(len(e.Item))
 			return nil
 		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
 	}
-	return append(out, b, t)
+	return out, nil
 }
 
 // RefCounts audits the stored reference counts against the kernel tables.
-func (d *Dump) RefCounts() []kernel.RefCountMismatch {
-	return kernel.AuditRefCounts(d.State())
+func (d *Dump) RefCounts() (bad []kernel.RefCountMismatch, counted int, err error) {
+	defer state.Recover(&err)
+	return kernel.AuditRefCounts(d.State()), len(d.State().CountedRefs()), nil
 }

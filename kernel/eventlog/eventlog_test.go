@@ -10,6 +10,7 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/eventlog"
 )
@@ -23,7 +24,7 @@ func TestGoldenEventLog(t *testing.T) {
 	var buf bytes.Buffer
 	w := eventlog.New(&buf)
 	w.Now = func() time.Time { return time.Unix(0, 0) }
-	opts := cooper.Options{Observer: w.Observe}
+	opts := cooper.Options{GoVats: demo.GoVats(), Observer: w.Observe}
 	cfg := &kernel.Config{Vats: []kernel.VatConfig{{Name: "counter", BundleName: "go-counter", Parameters: capdata.NewRecord("label", "c")}}}
 	dir := t.TempDir()
 	k, err := cooper.Create(dir, cfg, opts)

@@ -89,6 +89,18 @@ func (s *State) AllocateDeviceNode(d vat.DeviceID) vat.KRef {
 	return kd
 }
 
+// AddDeviceCList enters kref ↔ dref in device d's c-list.
+func (s *State) AddDeviceCList(d vat.DeviceID, kref vat.KRef, dref vat.VRef) {
+	s.kv.Set(string(d)+".c."+string(dref), string(kref))
+	s.kv.Set(string(d)+".c."+string(kref), "R "+string(dref))
+}
+
+// DeviceCListKRef returns the kernel ref of dref in device d's c-list.
+func (s *State) DeviceCListKRef(d vat.DeviceID, dref vat.VRef) (vat.KRef, bool) {
+	v, ok := s.kv.Get(string(d) + ".c." + string(dref))
+	return vat.KRef(v), ok
+}
+
 // DeviceNodeOwner returns the device owning kd.
 func (s *State) DeviceNodeOwner(kd vat.KRef) (vat.DeviceID, bool) {
 	v, ok := s.kv.Get(string(kd) + ".owner")
@@ -225,7 +237,10 @@ func (s *State) Pins(kp vat.KRef) uint64 {
 	if !ok {
 		return 0
 	}
-	n, _ := strconv.ParseUint(v, 10, 64)
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		panic(fmt.Errorf("%w: %s.pinned = %q", ErrCorrupt, kp, v))
+	}
 	return n
 }
 
@@ -281,6 +296,9 @@ type RunQueueItem struct {
 func (s *State) runQueueBounds() (head, tail uint64) {
 	var ht [2]uint64
 	s.getJSON("runQueue", &ht)
+	if ht[0] > ht[1] {
+		panic(fmt.Errorf("%w: runQueue = %q: head after tail", ErrCorrupt, s.get("runQueue")))
+	}
 	return ht[0], ht[1]
 }
 
@@ -325,7 +343,7 @@ func (s *State) RunQueue() []RunQueueItem {
 
 // --- devices ---
 
-// AllocateDeviceID returns a fresh device ID and registers it under name.
+// AddDevice returns a fresh device ID, registered under name.
 func (s *State) AddDevice(name string) vat.DeviceID {
 	id := vat.DeviceID("d" + strconv.FormatUint(s.allocate("device.nextID"), 10))
 	var names []string

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
 )
 
@@ -21,7 +22,28 @@ type KV interface {
 }
 
 // ErrCorrupt marks kernel state that breaks the schema's invariants.
+// Accessors that have no error result panic with an error wrapping it;
+// [Recover] turns that panic back into an error.
 var ErrCorrupt = errors.New("state: corrupt")
+
+// Recover turns a panic out of the state layer — corrupt state
+// (ErrCorrupt) or a failure of the store beneath it (a damaged or
+// unreadable database, see store.Error) — into *errp, and lets every other
+// panic through. Use it deferred around code that reads kernel state
+// outside the kernel's crank loop:
+//
+//	defer state.Recover(&err)
+func Recover(errp *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if e, ok := r.(error); ok && (errors.Is(e, ErrCorrupt) || store.IsFailure(e)) {
+		*errp = e
+		return
+	}
+	panic(r)
+}
 
 // State gives typed access to the kernel tables in a KV.
 type State struct {
@@ -169,7 +191,7 @@ func commaSplit(v string) []string {
 	return strings.Split(v, ",")
 }
 
-// ParseKRef reads a kref stored at key, panicking with ErrCorrupt if malformed.
+// parseKRef reads a kref stored at key, panicking with ErrCorrupt if malformed.
 func parseKRef(key, v string) vat.KRef {
 	r, err := vat.ParseKRef(v)
 	if err != nil {

@@ -259,5 +259,27 @@ func (s *State) AllocateImport(id vat.ID, kind vat.RefKind) vat.VRef {
 	return vat.MakeVRef(kind, false, n)
 }
 
-// VatstoreKey is the kv key of a vat's own store entry.
-func VatstoreKey(id vat.ID, key string) string { return string(id) + ".vs." + key }
+// vatstoreKey is the kv key of a vat's own store entry.
+func vatstoreKey(id vat.ID, key string) string { return string(id) + ".vs." + key }
+
+// VatstoreGet reads entry key of vat id's own store (its vatstore).
+func (s *State) VatstoreGet(id vat.ID, key string) (string, bool) {
+	return s.kv.Get(vatstoreKey(id, key))
+}
+
+// VatstoreSet writes entry key of vat id's own store.
+func (s *State) VatstoreSet(id vat.ID, key, value string) { s.kv.Set(vatstoreKey(id, key), value) }
+
+// VatstoreDelete deletes entry key of vat id's own store.
+func (s *State) VatstoreDelete(id vat.ID, key string) { s.kv.Delete(vatstoreKey(id, key)) }
+
+// VatstoreNextKey returns the first key of vat id's own store after key
+// in order; ok is false when there is none.
+func (s *State) VatstoreNextKey(id vat.ID, key string) (next string, ok bool) {
+	prefix := vatstoreKey(id, "")
+	next, ok = s.kv.GetNextKey(prefix + key)
+	if !ok || !strings.HasPrefix(next, prefix) {
+		return "", false
+	}
+	return next[len(prefix):], true
+}

@@ -21,9 +21,6 @@ import (
 	"github.com/cooper-kernel/cooper/worker/gonative"
 )
 
-// GoName is the Go vat name the kernel creates the vat-admin vat from.
-const GoName = "vat-admin"
-
 type vatAdmin struct {
 	p       *gonative.Powers
 	device  any

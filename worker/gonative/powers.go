@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/liveslots"
 	"github.com/cooper-kernel/cooper/vat"
 )
 
@@ -167,56 +168,6 @@ func (w *Worker) console(level, line string) {
 }
 
 // Baggage is the vat's durable key-value store of plain data, kept in the
-// vatstore so that it outlives the vat's heap.
-type Baggage struct{ w *Worker }
-
-const baggagePrefix = "baggage."
-
-// Get returns the value stored under key.
-func (b *Baggage) Get(key string) (any, bool) {
-	s, ok := b.w.ls.VatstoreGet(baggagePrefix + key)
-	if !ok {
-		return nil, false
-	}
-	v, err := capdata.Decode(capdata.CapData{Body: s})
-	if err != nil {
-		return nil, false
-	}
-	return v, true
-}
-
-// Has reports whether key is stored.
-func (b *Baggage) Has(key string) bool {
-	_, ok := b.w.ls.VatstoreGet(baggagePrefix + key)
-	return ok
-}
-
-// Set stores plain data (no references) under key.
-func (b *Baggage) Set(key string, v any) error {
-	cd, err := capdata.Encode(v)
-	if err != nil {
-		return err
-	}
-	if len(cd.Slots) > 0 {
-		return fmt.Errorf("baggage %q: only plain data can be stored", key)
-	}
-	b.w.ls.VatstoreSet(baggagePrefix+key, cd.Body)
-	return nil
-}
-
-// Delete removes key.
-func (b *Baggage) Delete(key string) { b.w.ls.VatstoreDelete(baggagePrefix + key) }
-
-// Keys returns the stored keys in order.
-func (b *Baggage) Keys() []string {
-	var keys []string
-	prev := baggagePrefix
-	for {
-		k, ok := b.w.ls.VatstoreGetNextKey(prev)
-		if !ok || !strings.HasPrefix(k, baggagePrefix) {
-			return keys
-		}
-		keys = append(keys, strings.TrimPrefix(k, baggagePrefix))
-		prev = k
-	}
-}
+// vatstore so that it outlives the vat's heap (liveslots' one
+// implementation, shared with JS vats).
+type Baggage = liveslots.Baggage

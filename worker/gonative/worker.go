@@ -115,7 +115,7 @@ func (f *face) w() *Worker { return (*Worker)(f) }
 func (f *face) StartVat(params capdata.Value) (any, error) {
 	w := f.w()
 	return w.callSafely(func() (any, error) {
-		return w.ctor(w.powers, params, &Baggage{w: w}), nil
+		return w.ctor(w.powers, params, w.ls.Baggage()), nil
 	})
 }
 

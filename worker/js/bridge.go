@@ -14,9 +14,6 @@ import (
 
 var promiseType = reflect.TypeOf((*goja.Promise)(nil))
 
-// baggagePrefix is where baggage entries live in the vatstore (shared with Go vats).
-const baggagePrefix = "baggage."
-
 // bridge builds the object the prelude closes over; vat code never sees it.
 func (w *Worker) bridge() *goja.Object {
 	rt := w.rt
@@ -65,14 +62,14 @@ func (w *Worker) bridge() *goja.Object {
 		w.ls.Exit(c.Argument(0).ToBoolean(), v)
 		return goja.Undefined()
 	})
+	baggage := w.ls.Baggage()
 	set("baggageGet", func(c goja.FunctionCall) goja.Value {
-		body, ok := w.ls.VatstoreGet(baggagePrefix + c.Argument(0).String())
+		v, ok, err := baggage.Get(c.Argument(0).String())
+		if err != nil {
+			panic(rt.NewTypeError(strings.TrimPrefix(err.Error(), "liveslots: ")))
+		}
 		if !ok {
 			return goja.Undefined()
-		}
-		v, err := capdata.Decode(capdata.CapData{Body: body})
-		if err != nil {
-			panic(rt.NewTypeError("baggage entry %q is corrupt: %v", c.Argument(0).String(), err))
 		}
 		jv, err := w.fromCap(v)
 		if err != nil {
@@ -87,27 +84,19 @@ func (w *Worker) bridge() *goja.Object {
 		if err != nil {
 			panic(rt.NewTypeError(err.Error()))
 		}
-		cd, err := capdata.Encode(v)
-		if err != nil || len(cd.Slots) > 0 {
-			panic(rt.NewTypeError("baggage holds data only (no objects or promises) in this version of Cooper"))
+		if err := baggage.Set(c.Argument(0).String(), v); err != nil {
+			panic(rt.NewTypeError(strings.Replace(err.Error(), "liveslots: ", "", 1)))
 		}
-		w.ls.VatstoreSet(baggagePrefix+c.Argument(0).String(), cd.Body)
 		return goja.Undefined()
 	})
 	set("baggageDelete", func(c goja.FunctionCall) goja.Value {
-		w.ls.VatstoreDelete(baggagePrefix + c.Argument(0).String())
+		baggage.Delete(c.Argument(0).String())
 		return goja.Undefined()
 	})
 	set("baggageKeys", func(c goja.FunctionCall) goja.Value {
 		var keys []any
-		prev := baggagePrefix
-		for {
-			k, ok := w.ls.VatstoreGetNextKey(prev)
-			if !ok || !strings.HasPrefix(k, baggagePrefix) {
-				break
-			}
-			keys = append(keys, strings.TrimPrefix(k, baggagePrefix))
-			prev = k
+		for _, k := range baggage.Keys() {
+			keys = append(keys, k)
 		}
 		return rt.NewArray(keys...)
 	})
@@ -187,14 +176,25 @@ func (w *Worker) methargs(method, args goja.Value) (string, []capdata.Value) {
 			panic(w.rt.NewTypeError("cannot send a message named by a non-well-known symbol"))
 		}
 		name = n
+	} else if s, ok := method.(goja.String); ok {
+		name = goString(s)
 	} else {
 		name = method.String()
 	}
-	cv, err := w.toCap(args)
-	if err != nil {
-		panic(w.rt.NewTypeError("cannot send %s: %v", name, err))
+	// args is the rest-parameter array the prelude's E made and hardened:
+	// a genuine array, so only its elements need the passable checks.
+	arr, ok := args.(*goja.Object)
+	if !ok {
+		return name, nil
 	}
-	list, _ := cv.([]capdata.Value)
+	list := make([]capdata.Value, arr.Get("length").ToInteger())
+	for i := range list {
+		cv, err := w.toCap(arr.Get(strconv.Itoa(i)))
+		if err != nil {
+			panic(w.rt.NewTypeError("cannot send %s: %v", name, err))
+		}
+		list[i] = cv
+	}
 	return name, list
 }
 

@@ -2,7 +2,6 @@ package js
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -41,6 +40,9 @@ func (f *face) StartVat(params capdata.Value) (any, error) {
 	}
 	if root == nil {
 		return nil, w.ls.Failed()
+	}
+	if kind, _, ok := f.Classify(root); !ok || (kind != capdata.Remotable && kind != capdata.Promise) {
+		return nil, fmt.Errorf("it returned %s, which is not Far (make the root object with Far)", describeJS(root))
 	}
 	return root, nil
 }
@@ -116,7 +118,7 @@ func (f *face) Invoke(obj any, method string, args []capdata.Value) any {
 	w := f.w()
 	target, ok := obj.(*goja.Object)
 	if !ok {
-		return w.rejected("TypeError", fmt.Sprintf("target %T is not a JS object", obj))
+		return w.rejected("TypeError", "the target is not an object of this vat")
 	}
 	m, ok := goja.AssertFunction(target.Get(method))
 	if !ok {
@@ -200,204 +202,6 @@ func (f *face) Abort(err error) {
 	w := f.w()
 	w.abortErr = err
 	w.rt.Interrupt(err)
-}
-
-// maxDepth bounds the nesting of values crossing the vat boundary.
-const maxDepth = 200
-
-// toCap converts a JS value to a capdata value whose references are the JS
-// objects themselves.
-func (w *Worker) toCap(v goja.Value) (capdata.Value, error) { return w.toCapDepth(v, 0) }
-
-func (w *Worker) toCapDepth(v goja.Value, depth int) (capdata.Value, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("value nested deeper than %d", maxDepth)
-	}
-	if v == nil || goja.IsUndefined(v) {
-		return capdata.Undefined{}, nil
-	}
-	if goja.IsNull(v) {
-		return nil, nil
-	}
-	if sym, ok := v.(*goja.Symbol); ok {
-		if name, ok := wellKnownName(sym); ok {
-			return capdata.Symbol{Name: name}, nil
-		}
-		return nil, fmt.Errorf("cannot pass %s: only well-known symbols can be passed", sym.String())
-	}
-	obj, isObj := v.(*goja.Object)
-	if !isObj {
-		switch x := v.Export().(type) {
-		case bool:
-			return x, nil
-		case int64:
-			return float64(x), nil
-		case float64:
-			return x, nil
-		case string:
-			return x, nil
-		case *big.Int:
-			return new(big.Int).Set(x), nil
-		}
-		return nil, fmt.Errorf("cannot pass %s", v.String())
-	}
-	kind, ex := w.call(w.kindOf, goja.Undefined(), obj)
-	if ex != nil || kind == nil {
-		return nil, fmt.Errorf("cannot inspect value")
-	}
-	switch kind.String() {
-	case "remotable", "promise":
-		return obj, nil
-	case "array":
-		n := int(obj.Get("length").ToInteger())
-		out := make([]capdata.Value, n)
-		for i := range n {
-			e, err := w.toCapDepth(obj.Get(fmt.Sprint(i)), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = e
-		}
-		return out, nil
-	case "error":
-		e := &capdata.Error{Name: "Error"}
-		if n := obj.Get("name"); n != nil && !goja.IsUndefined(n) {
-			e.Name = n.String()
-		}
-		if m := obj.Get("message"); m != nil && !goja.IsUndefined(m) {
-			e.Message = m.String()
-		}
-		return e, nil
-	case "tagged":
-		tag, _ := w.call(w.tagOf, goja.Undefined(), obj)
-		p, err := w.toCapDepth(obj.Get("payload"), depth+1)
-		if err != nil {
-			return nil, err
-		}
-		t := &capdata.Tagged{Payload: p}
-		if tag != nil {
-			t.Tag = tag.String()
-		}
-		return t, nil
-	case "function":
-		return nil, fmt.Errorf("cannot pass a function: make it Far or put it in a Far object")
-	}
-	if syms := obj.Symbols(); len(syms) > 0 {
-		return nil, fmt.Errorf("cannot pass a record with symbol-named properties")
-	}
-	keys := obj.Keys()
-	rec := &capdata.Record{Keys: make([]string, 0, len(keys)), Values: make([]capdata.Value, 0, len(keys))}
-	for _, k := range keys {
-		pv := obj.Get(k)
-		if o, ok := pv.(*goja.Object); ok {
-			if _, fn := goja.AssertFunction(o); fn {
-				if k2, _ := w.call(w.kindOf, goja.Undefined(), o); k2 == nil || k2.String() != "remotable" {
-					return nil, fmt.Errorf("cannot pass a record with method %q: records hold data; use Far for objects with methods", k)
-				}
-			}
-		}
-		cv, err := w.toCapDepth(pv, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		rec.Keys = append(rec.Keys, k)
-		rec.Values = append(rec.Values, cv)
-	}
-	return rec, nil
-}
-
-// fromCap converts a capdata value into a hardened JS value.
-func (w *Worker) fromCap(v capdata.Value) (goja.Value, error) {
-	jv, err := w.fromCapDepth(v, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := jv.(*goja.Object); ok {
-		w.call(w.harden, goja.Undefined(), jv)
-	}
-	return jv, nil
-}
-
-func (w *Worker) fromCapDepth(v capdata.Value, depth int) (goja.Value, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("value nested deeper than %d", maxDepth)
-	}
-	switch x := v.(type) {
-	case nil:
-		return goja.Null(), nil
-	case bool, float64, string:
-		return w.rt.ToValue(x), nil
-	case *big.Int:
-		return w.rt.ToValue(new(big.Int).Set(x)), nil
-	case capdata.Symbol:
-		if s, ok := wellKnownSymbol(x.Name); ok {
-			return s, nil
-		}
-		return w.rt.ToValue(x.Name), nil
-	case []capdata.Value:
-		elems := make([]any, len(x))
-		for i, e := range x {
-			je, err := w.fromCapDepth(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			elems[i] = je
-		}
-		return w.rt.NewArray(elems...), nil
-	case *capdata.Record:
-		obj := w.rt.NewObject()
-		for i, k := range x.Keys {
-			je, err := w.fromCapDepth(x.Values[i], depth+1)
-			if err != nil {
-				return nil, err
-			}
-			obj.Set(k, je)
-		}
-		return obj, nil
-	case *capdata.Tagged:
-		p, err := w.fromCapDepth(x.Payload, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		t, _ := w.call(w.makeTagged, goja.Undefined(), w.rt.ToValue(x.Tag), p)
-		return t, nil
-	case *capdata.Error:
-		return w.errorValue(x.Name, x.Message), nil
-	case goja.Value:
-		return x, nil // a language value handed back (a promise, or a method's result)
-	}
-	if _, ok := v.(capdata.Undefined); ok {
-		return goja.Undefined(), nil
-	}
-	return nil, fmt.Errorf("cannot convert %T to JS", v)
-}
-
-var wellKnown = map[string]*goja.Symbol{
-	"@@hasInstance":        goja.SymHasInstance,
-	"@@isConcatSpreadable": goja.SymIsConcatSpreadable,
-	"@@iterator":           goja.SymIterator,
-	"@@match":              goja.SymMatch,
-	"@@replace":            goja.SymReplace,
-	"@@search":             goja.SymSearch,
-	"@@species":            goja.SymSpecies,
-	"@@split":              goja.SymSplit,
-	"@@toPrimitive":        goja.SymToPrimitive,
-	"@@toStringTag":        goja.SymToStringTag,
-	"@@unscopables":        goja.SymUnscopables,
-}
-
-func wellKnownSymbol(name string) (*goja.Symbol, bool) {
-	s, ok := wellKnown[name]
-	return s, ok
-}
-
-func wellKnownName(sym *goja.Symbol) (string, bool) {
-	for name, s := range wellKnown { // lookup only; order does not matter
-		if s == sym {
-			return name, true
-		}
-	}
-	return "", false
 }
 
 func (f *face) Settled(p any) (bool, capdata.Value, bool) {

@@ -17,6 +17,7 @@ export function buildRootObject() { let n = 0; return Far('c', { inc: () => (n +
 	if err != nil {
 		b.Fatal(err)
 	}
+	UseUTC()
 	programs := NewPrograms()
 	spec := vat.Spec{ID: "v1", Name: "c", Bundle: bd.Marshal()}
 	b.ResetTimer()

@@ -10,6 +10,7 @@
 package js
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,14 +26,25 @@ import (
 	"github.com/cooper-kernel/cooper/worker/jsvat"
 )
 
-func init() {
-	// goja reads time.Local for local-time Date methods; vats must not see
-	// the host's time zone.
-	time.Local = time.UTC
-}
+// UseUTC sets the process's time zone (time.Local) to UTC. goja's
+// local-time Date methods read time.Local, a process-wide setting, and a
+// vat must not see the host's time zone: [New] refuses to start a vat
+// until it has been called. The program that chooses the worker kinds
+// (cooper.NewMaker) calls it; the process's own local times are then UTC.
+func UseUTC() { time.Local = time.UTC }
+
+// errLocalTime is New's error when UseUTC was not called.
+var errLocalTime = errors.New("js: time.Local is not UTC: call js.UseUTC before starting JS vats (goja's Date reads the process's time zone)")
 
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	return goja.Compile("cooper-prelude.js", jsvat.Prelude, true)
+})
+
+//go:embed passable.js
+var passableSource string
+
+var passableProgram = sync.OnceValues(func() (*goja.Program, error) {
+	return goja.Compile("cooper-passable.js", passableSource, true)
 })
 
 // MaxCallStackSize bounds JS recursion in a vat.
@@ -97,11 +109,16 @@ type Worker struct {
 	watch      goja.Callable
 	makeError  goja.Callable
 	promiseCtr *goja.Object
+	snapshot   goja.Callable // passable.js: check and copy a value leaving the vat
+	makeRecord goja.Callable // passable.js: a record of own data properties
 }
 
 // New starts a runtime for spec: the prelude runs and the bundle's module
 // body is evaluated. buildRootObject itself runs in the startVat delivery.
 func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
+	if time.Local != time.UTC {
+		return nil, errLocalTime
+	}
 	prog, _, err := programs.compile(spec.Bundle)
 	if err != nil {
 		return nil, err
@@ -152,6 +169,9 @@ func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
 	w.watch = fnOf("watch")
 	w.makeError = fnOf("makeError")
 	w.promiseCtr = rt.Get("Promise").ToObject(rt)
+	if err := w.loadPassable(env); err != nil {
+		return nil, err
+	}
 
 	// Evaluate the module body.
 	modFnVal, err := rt.RunProgram(prog)
@@ -170,6 +190,31 @@ func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
 		return nil, metering.ErrComputeExceeded
 	}
 	return w, nil
+}
+
+// loadPassable runs passable.js on the prelude's env.
+func (w *Worker) loadPassable(env *goja.Object) error {
+	prog, err := passableProgram()
+	if err != nil {
+		return fmt.Errorf("passable: %w", err)
+	}
+	fnVal, err := w.rt.RunProgram(prog)
+	if err != nil {
+		return fmt.Errorf("passable: %w", err)
+	}
+	fn, _ := goja.AssertFunction(fnVal)
+	out, err := fn(goja.Undefined(), env)
+	if err != nil {
+		return fmt.Errorf("passable: %w", err)
+	}
+	o := out.ToObject(w.rt)
+	var ok1, ok2 bool
+	w.snapshot, ok1 = goja.AssertFunction(o.Get("snapshot"))
+	w.makeRecord, ok2 = goja.AssertFunction(o.Get("makeRecord"))
+	if !ok1 || !ok2 {
+		return errors.New("passable: missing snapshot or makeRecord")
+	}
+	return nil
 }
 
 // MeteringVersion names the computron schedule this worker charges.

@@ -27,7 +27,10 @@ const (
 // spread argument (it charges for the string or array passing through).
 //
 // Code naming an identifier that starts with "$cooper_" is refused, and so
-// is the `with` statement (it could shadow the meter globals).
+// is the `with` statement (it could shadow the meter globals). The program
+// is compiled as strict mode code, as an ES module is: writes to frozen
+// objects throw, `this` in a plain call is undefined and assigning an
+// undeclared name is a ReferenceError.
 func Instrument(filename, src string) (*goja.Program, error) {
 	prog, err := parser.ParseFile(nil, filename, src, 0)
 	if err != nil {
@@ -47,7 +50,7 @@ func Instrument(filename, src string) (*goja.Program, error) {
 		at = prog.Body[0].Idx0()
 	}
 	prog.Body = insertHook(prog.Body, fnHook, at)
-	p, err := goja.CompileAST(prog, false)
+	p, err := goja.CompileAST(prog, true)
 	if err != nil {
 		return nil, fmt.Errorf("instrument %s: %w", filename, err)
 	}

@@ -216,7 +216,10 @@ func TestInstrumentErrors(t *testing.T) {
 func TestSemantics(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"use strict kept", `(function () { 'use strict'; return this === undefined; })()`, "true"},
-		{"sloppy kept", `(function () { return this === undefined; })()`, "false"},
+		// Vat code is strict, as ES modules are.
+		{"strict this", `(function () { return this === undefined; })()`, "true"},
+		{"strict globals", `try { undeclared = 1; 'created' } catch (e) { e.name }`, "ReferenceError"},
+		{"strict frozen", `const o = Object.freeze({ a: 1 }); try { o.a = 2; 'ignored' } catch (e) { e.name }`, "TypeError"},
 		{"concise arrow", `[1, 2].map(x => x * 2).join()`, "2,4"},
 		{"object arrow", `(() => ({ a: 1 }))().a`, "1"},
 		{"plus", `[1 + 2, "1" + 2, 1 + "2", [1] + [2], ({ valueOf() { return 5; } }) + 1, 1n + 2n, null + 1].join()`, "3,12,12,12,6,3,1"},
