@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,25 +34,10 @@ on stderr and the exit code is 1.`,
 	return cmd
 }
 
-// parseArg reads a call argument: JSON when it is JSON, else a string.
-func parseArg(s string) (capdata.Value, error) {
-	if json.Valid([]byte(s)) {
-		v, err := cooper.ParseJSONValue([]byte(s))
-		if err != nil {
-			return nil, fmt.Errorf("argument %q: %w", s, err)
-		}
-		return v, nil
-	}
-	if t := strings.TrimSpace(s); t != "" && strings.ContainsRune("{[\"", rune(t[0])) {
-		return nil, fmt.Errorf("argument %q looks like JSON but does not parse", s)
-	}
-	return s, nil
-}
-
 func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string, commitEvery int, stdout, stderr io.Writer) error {
 	args := make([]capdata.Value, len(rawArgs))
 	for i, a := range rawArgs {
-		v, err := parseArg(a)
+		v, err := cooper.ParseCallArg(a)
 		if err != nil {
 			return err
 		}
@@ -103,16 +86,8 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		if r := k.TerminationReason(target); r != "" {
 			why = fmt.Sprintf(" (vat %s ended: %s)", target, r)
 		}
-		return fmt.Errorf("%s.%s rejected: %s%s", vatName, method, describeReason(v), why)
+		return fmt.Errorf("%s.%s rejected: %s%s", vatName, method, cooper.DescribeRejection(v), why)
 	}
 	fmt.Fprintln(stdout, string(capdata.ToJSON(v)))
 	return nil
-}
-
-// describeReason renders a rejection reason in one line.
-func describeReason(v capdata.Value) string {
-	if e, ok := v.(*capdata.Error); ok {
-		return e.Name + ": " + e.Message
-	}
-	return capdata.Format(v)
 }

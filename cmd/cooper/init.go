@@ -91,7 +91,7 @@ func checkBootstrap(k *kernel.Kernel, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bootstrap failed: %w", err)
 		}
-		return fmt.Errorf("bootstrap failed: %s", describeReason(reason))
+		return fmt.Errorf("bootstrap failed: %s", cooper.DescribeRejection(reason))
 	}
 	return nil
 }

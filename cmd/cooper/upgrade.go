@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel/state"
@@ -41,7 +42,7 @@ and exits 1 with "vat-upgrade failure".`,
 func runUpgrade(ctx context.Context, dir, vatName, source, rawParams, message string, stdout io.Writer) error {
 	var params capdata.Value = capdata.Undefined{}
 	if rawParams != "" {
-		v, err := parseArg(rawParams)
+		v, err := cooper.ParseCallArg(rawParams)
 		if err != nil {
 			return fmt.Errorf("--params: %w", err)
 		}
@@ -98,7 +99,7 @@ func runUpgrade(ctx context.Context, dir, vatName, source, rawParams, message st
 		return err
 	}
 	if rejected {
-		return fmt.Errorf("upgrade %s rejected: %s", vatName, describeReason(v))
+		return fmt.Errorf("upgrade %s rejected: %s", vatName, cooper.DescribeRejection(v))
 	}
 	fmt.Fprintln(stdout, string(capdata.ToJSON(v)))
 	return nil
