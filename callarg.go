@@ -27,6 +27,19 @@ func ParseCallArg(s string) (capdata.Value, error) {
 	return s, nil
 }
 
+// ParseCallArgs parses each argument with ParseCallArg.
+func ParseCallArgs(raw []string) ([]capdata.Value, error) {
+	args := make([]capdata.Value, len(raw))
+	for i, a := range raw {
+		v, err := ParseCallArg(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = v
+	}
+	return args, nil
+}
+
 // DescribeRejection renders the reason a call's result was rejected with in
 // one line: "Name: message" for an error, else the value's smallcaps form.
 func DescribeRejection(v capdata.Value) string {

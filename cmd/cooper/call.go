@@ -9,7 +9,9 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/state"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
 func newCallCmd() *cobra.Command {
@@ -35,13 +37,9 @@ on stderr and the exit code is 1.`,
 }
 
 func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string, commitEvery int, stdout, stderr io.Writer) error {
-	args := make([]capdata.Value, len(rawArgs))
-	for i, a := range rawArgs {
-		v, err := cooper.ParseCallArg(a)
-		if err != nil {
-			return err
-		}
-		args[i] = v
+	args, err := cooper.ParseCallArgs(rawArgs)
+	if err != nil {
+		return err
 	}
 	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
@@ -50,7 +48,7 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 	defer k.Close()
 	// Finish work already queued (a bootstrap queued through the Go API, say)
 	// before this message joins the queue.
-	if _, err := runBlocks(ctx, k, commitEvery); err != nil {
+	if _, err := cooper.RunBlocks(ctx, k, commitEvery); err != nil {
 		return err
 	}
 	target, err := k.FindVat(vatName)
@@ -61,15 +59,22 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 	if err != nil {
 		return err
 	}
-	if _, err := runBlocks(ctx, k, commitEvery); err != nil {
+	if _, err := cooper.RunBlocks(ctx, k, commitEvery); err != nil {
 		return err
 	}
-	status := k.KPStatus(kp)
-	if status == state.Unresolved {
+	return settleHostCall(k, kp, fmt.Sprintf("%s.%s", vatName, method), target, stdout)
+}
+
+// settleHostCall reports the host's promise kp for the call named what
+// (to the vat target): its value as one line of JSON on stdout, or an error
+// saying why it was rejected (and why the vat ended, if it did); it releases
+// kp and commits.
+func settleHostCall(k *kernel.Kernel, kp vat.KRef, what string, target vat.ID, stdout io.Writer) error {
+	if k.KPStatus(kp) == state.Unresolved {
 		if err := k.Commit(); err != nil {
 			return err
 		}
-		return fmt.Errorf("%s.%s: the result is still unresolved after the run queue emptied (%s)", vatName, method, kp)
+		return fmt.Errorf("%s: the result is still unresolved after the run queue emptied (%s)", what, kp)
 	}
 	rejected, v, err := k.KPResolution(kp)
 	if err != nil {
@@ -86,7 +91,7 @@ func runCall(ctx context.Context, dir, vatName, method string, rawArgs []string,
 		if r := k.TerminationReason(target); r != "" {
 			why = fmt.Sprintf(" (vat %s ended: %s)", target, r)
 		}
-		return fmt.Errorf("%s.%s rejected: %s%s", vatName, method, cooper.DescribeRejection(v), why)
+		return fmt.Errorf("%s rejected: %s%s", what, cooper.DescribeRejection(v), why)
 	}
 	fmt.Fprintln(stdout, string(capdata.ToJSON(v)))
 	return nil

@@ -55,7 +55,7 @@ func initKernel(ctx context.Context, dir string, cfg *cooper.Config, opts cooper
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
 	defer d.Discard()
-	n, err := runBlocks(ctx, d.Kernel, 1000)
+	n, err := cooper.RunBlocks(ctx, d.Kernel, 1000)
 	if err != nil {
 		return fmt.Errorf("init %s: bootstrap: %w", dir, err)
 	}

@@ -37,7 +37,7 @@ func runRun(ctx context.Context, dir string, commitEvery int, stdout, stderr io.
 	}
 	defer k.Close()
 	watchKernel(ctx, k)
-	n, err := runBlocks(ctx, k, commitEvery)
+	n, err := cooper.RunBlocks(ctx, k, commitEvery)
 	if err != nil {
 		return err
 	}
@@ -52,29 +52,4 @@ func openKernel(ctx context.Context, dir string, stdout io.Writer) (*kernel.Kern
 		return nil, err
 	}
 	return k, nil
-}
-
-// runBlocks runs the kernel until its queue is empty, committing a block
-// every commitEvery cranks and at the end.
-func runBlocks(ctx context.Context, k *kernel.Kernel, commitEvery int) (int, error) {
-	if commitEvery <= 0 {
-		return 0, fmt.Errorf("--commit-every must be positive")
-	}
-	total := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		n, err := k.Run(kernel.CrankLimit(commitEvery))
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if err := k.Commit(); err != nil {
-			return total, err
-		}
-		if n < commitEvery || k.RunQueueLength() == 0 {
-			return total, nil
-		}
-	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/capdata"
-	"github.com/cooper-kernel/cooper/kernel/state"
 )
 
 func newUpgradeCmd() *cobra.Command {
@@ -68,39 +67,23 @@ func runUpgrade(ctx context.Context, dir, vatName, source, rawParams, message st
 		return err
 	}
 	defer k.Close()
-	if _, err := runBlocks(ctx, k, 1000); err != nil {
+	if _, err := cooper.RunBlocks(ctx, k, 1000); err != nil {
 		return err
 	}
 	bundleID, err := k.InstallBundle(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", source, err)
 	}
-	kp, err := k.UpgradeStaticVat(vatName, bundleID, params, message)
+	target, err := k.FindVat(vatName)
 	if err != nil {
 		return err
 	}
-	if _, err := runBlocks(ctx, k, 1000); err != nil {
-		return err
-	}
-	if k.KPStatus(kp) == state.Unresolved {
-		if err := k.Commit(); err != nil {
-			return err
-		}
-		return fmt.Errorf("upgrade %s: still unresolved after the run queue emptied (%s)", vatName, kp)
-	}
-	rejected, v, err := k.KPResolution(kp)
+	kp, err := k.UpgradeStaticVat(string(target), bundleID, params, message)
 	if err != nil {
 		return err
 	}
-	if err := k.ReleaseKP(kp); err != nil {
+	if _, err := cooper.RunBlocks(ctx, k, 1000); err != nil {
 		return err
 	}
-	if err := k.Commit(); err != nil {
-		return err
-	}
-	if rejected {
-		return fmt.Errorf("upgrade %s rejected: %s", vatName, cooper.DescribeRejection(v))
-	}
-	fmt.Fprintln(stdout, string(capdata.ToJSON(v)))
-	return nil
+	return settleHostCall(k, kp, "upgrade "+vatName, target, stdout)
 }

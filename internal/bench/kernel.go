@@ -90,7 +90,7 @@ func (bk *Kernel) Call(ctx context.Context, vatName, method string, commitEvery 
 	if err != nil {
 		return nil, 0, err
 	}
-	cranks, err := RunBlocks(ctx, bk.K, commitEvery)
+	cranks, err := cooper.RunBlocks(ctx, bk.K, commitEvery)
 	if err != nil {
 		return nil, cranks, err
 	}
@@ -111,31 +111,6 @@ func result(k *kernel.Kernel, kp vat.KRef, vatName, method string) (capdata.Valu
 		return nil, err
 	}
 	return v, nil
-}
-
-// RunBlocks runs k until its run queue is empty, committing a block every
-// commitEvery cranks, and returns the number of cranks.
-func RunBlocks(ctx context.Context, k *kernel.Kernel, commitEvery int) (int, error) {
-	if commitEvery <= 0 {
-		return 0, fmt.Errorf("--commit-every must be positive")
-	}
-	total := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		n, err := k.Run(kernel.CrankLimit(commitEvery))
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if err := k.Commit(); err != nil {
-			return total, err
-		}
-		if n < commitEvery || k.RunQueueLength() == 0 {
-			return total, nil
-		}
-	}
 }
 
 // asNumber reads a capdata number.

@@ -212,7 +212,7 @@ func bumpTo(ctx context.Context, bk *Kernel, n int) error {
 				return err
 			}
 		}
-		if _, err := RunBlocks(ctx, bk.K, 1000); err != nil {
+		if _, err := cooper.RunBlocks(ctx, bk.K, 1000); err != nil {
 			return err
 		}
 		for _, kp := range kps {

@@ -45,13 +45,9 @@ stderr and the exit code is 1.`,
 }
 
 func runCall(ctx context.Context, dir string, nodeIndex int, vatName, method string, rawArgs []string, out io.Writer) error {
-	args := make([]capdata.Value, len(rawArgs))
-	for i, a := range rawArgs {
-		v, err := cooper.ParseCallArg(a)
-		if err != nil {
-			return err
-		}
-		args[i] = v
+	args, err := cooper.ParseCallArgs(rawArgs)
+	if err != nil {
+		return err
 	}
 	c, err := dial(ctx, dir, nodeIndex)
 	if err != nil {
