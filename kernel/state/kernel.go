@@ -324,9 +324,27 @@ func (s *State) PopRunQueue() (RunQueueItem, bool) {
 	key := "runQueue." + strconv.FormatUint(h, 10)
 	var item RunQueueItem
 	s.getJSON(key, &item)
+	if !item.complete() {
+		panic(fmt.Errorf("%w: %s = %s: incomplete %q item", ErrCorrupt, key, s.get(key), item.Type))
+	}
 	s.kv.Delete(key)
 	s.kv.Set("runQueue", fmt.Sprintf("[%d,%d]", h+1, t))
 	return item, true
+}
+
+// complete reports whether the item has every field its type needs.
+func (it *RunQueueItem) complete() bool {
+	switch it.Type {
+	case ItemSend:
+		return it.Target != "" && it.Msg != nil
+	case ItemNotify:
+		return it.VatID != "" && it.KPID != ""
+	case ItemCreateVat:
+		return it.VatID != "" && it.Source != nil && it.Options != nil && it.Params != nil
+	case ItemUpgradeVat:
+		return it.VatID != "" && it.Source != nil && it.Params != nil && it.UpgradeID != ""
+	}
+	return false
 }
 
 // RunQueue returns every waiting item, in order.

@@ -84,3 +84,34 @@ func TestRecoverLetsBugsThrough(t *testing.T) {
 	}()
 	catch(func() { panic("a kernel bug") })
 }
+
+// TestIncompleteRunQueueItems: an item that lacks what its type needs (a
+// damaged or hand-edited database) is a corruption error, not a nil
+// dereference in the kernel.
+func TestIncompleteRunQueueItems(t *testing.T) {
+	for _, item := range []string{
+		`{"type":"send","target":"ko1"}`,
+		`{"type":"notify","vatID":"v1"}`,
+		`{"type":"create-vat","vatID":"v3","source":{"bundleName":"x"}}`,
+		`{"type":"upgrade-vat","vatID":"v3","upgradeID":"up1","vatParameters":{"body":"#null","slots":[]}}`,
+		`{"type":"terminate-vat","vatID":"v3"}`,
+	} {
+		kv := mapKV{}
+		s := New(kv)
+		s.Initialize()
+		kv["runQueue"] = "[0,1]"
+		kv["runQueue.0"] = item
+		err := catch(func() { s.PopRunQueue() })
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "runQueue.0") {
+			t.Errorf("%s: %v, want a corruption error naming runQueue.0", item, err)
+		}
+	}
+	// A complete item pops.
+	kv := mapKV{}
+	s := New(kv)
+	s.Initialize()
+	s.PushRunQueue(RunQueueItem{Type: ItemNotify, VatID: "v1", KPID: "kp1"})
+	if err := catch(func() { s.PopRunQueue() }); err != nil {
+		t.Fatal(err)
+	}
+}
