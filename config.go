@@ -42,6 +42,13 @@ type Config struct {
 	// PruneOldIncarnations makes each vat upgrade delete the transcript of
 	// the incarnation it ends; by default old spans are kept.
 	PruneOldIncarnations bool `json:"pruneOldIncarnations,omitempty"`
+	// SnapshotInterval is how many deliveries a vat that takes heap
+	// snapshots (a wasm JS vat) receives between snapshots; missing means
+	// 200 (state.DefaultSnapshotInterval, as SwingSet), 0 never. Fixed at init.
+	SnapshotInterval *uint64 `json:"snapshotInterval,omitempty"`
+	// PruneTranscripts makes each heap snapshot delete the transcript
+	// entries before it; by default they are kept (cooper replay --full).
+	PruneTranscripts bool `json:"pruneTranscripts,omitempty"`
 	// Ignored holds the SwingSet keys that have no effect in Cooper.
 	Ignored map[string]json.RawMessage `json:"-"`
 	// Dir is the directory sourceSpec and bundleSpec paths are relative to;
@@ -80,7 +87,7 @@ type CreationOptions struct {
 // they are accepted so SwingSet configs load, and reported by [Config.Warnings].
 func ignoredKey(k string) bool {
 	switch k {
-	case "defaultReapInterval", "snapshotInitial", "snapshotInterval", "relaxDurabilityRules", "includeDevDependencies", "pinBootstrapRoot", "bundleCachePath":
+	case "defaultReapInterval", "snapshotInitial", "relaxDurabilityRules", "includeDevDependencies", "pinBootstrapRoot", "bundleCachePath":
 		return true
 	}
 	return false
@@ -120,7 +127,8 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, jsonError(data, err))
 	}
 	cfg := &Config{Ignored: map[string]json.RawMessage{}}
-	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true, "limits": true, "pruneOldIncarnations": true}
+	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true, "limits": true, "pruneOldIncarnations": true,
+		"snapshotInterval": true, "pruneTranscripts": true}
 	strict := map[string]json.RawMessage{}
 	for _, k := range sortedKeys(raw) {
 		switch {
@@ -241,6 +249,8 @@ func (c *Config) Resolve() (*kernel.Config, error) {
 		kc.Limits = *c.Limits
 	}
 	kc.PruneOldIncarnations = c.PruneOldIncarnations
+	kc.SnapshotInterval = c.SnapshotInterval
+	kc.PruneTranscripts = c.PruneTranscripts
 	load := func(what string, b BundleSpec) (string, error) {
 		bd, err := b.load(dir)
 		if err != nil {

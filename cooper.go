@@ -12,6 +12,7 @@ package cooper
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"slices"
@@ -46,6 +47,12 @@ type Options struct {
 	// JSMemoryLimit caps the memory of each wasm JS vat in bytes (0:
 	// wasm.DefaultMemoryLimit).
 	JSMemoryLimit uint64
+	// FullReplay makes a restart (and Verify) ignore heap snapshots and
+	// replay every transcript from the start of the vat's incarnation.
+	FullReplay bool
+	// Logger receives the kernel's warnings (a heap snapshot it cannot
+	// use); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // BuiltinGoVats returns the Go vats every Cooper binary has: vat-admin.
@@ -109,6 +116,27 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 	return nil, fmt.Errorf("vat %s: manager type %q is not available", spec.ID, spec.Type)
 }
 
+// SnapshotBuild returns the build of the heap snapshots a worker for spec
+// takes: wasm JS vats take them, other workers do not ("").
+func (m *Maker) SnapshotBuild(spec vat.Spec) (string, error) {
+	if spec.Type != vat.ManagerJS || m.JSWorker != "wasm" {
+		return "", nil
+	}
+	return m.Wasm.Build()
+}
+
+// RestoreWorker starts a wasm JS worker from a heap snapshot.
+func (m *Maker) RestoreWorker(spec vat.Spec, snapshot []byte) (vat.Worker, error) {
+	if spec.Type != vat.ManagerJS || m.JSWorker != "wasm" {
+		return nil, fmt.Errorf("vat %s: only wasm JS workers restore snapshots", spec.ID)
+	}
+	w, err := m.Wasm.Restore(spec, snapshot)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
 // CheckBundle validates a bundle given at run time and returns its ID and
 // canonical bytes.
 func (m *Maker) CheckBundle(data []byte) (string, []byte, error) {
@@ -144,12 +172,14 @@ func (o Options) maker() *Maker {
 
 func (o Options) kernelOptions() kernel.Options {
 	return kernel.Options{
-		Maker:    o.maker(),
-		Store:    o.Store,
-		Console:  o.Console,
-		Observer: o.Observer,
-		Stopper:  o.Stopper,
-		Progress: o.Progress,
+		Maker:      o.maker(),
+		Store:      o.Store,
+		Console:    o.Console,
+		Observer:   o.Observer,
+		Stopper:    o.Stopper,
+		Progress:   o.Progress,
+		FullReplay: o.FullReplay,
+		Logger:     o.Logger,
 	}
 }
 

@@ -30,6 +30,13 @@ type Config struct {
 	// PruneOldIncarnations makes each upgrade delete the transcript of the
 	// incarnation it ends (kept by default, for audit).
 	PruneOldIncarnations bool
+	// SnapshotInterval is how many deliveries a vat that takes heap
+	// snapshots receives between them; nil means
+	// state.DefaultSnapshotInterval, 0 never.
+	SnapshotInterval *uint64
+	// PruneTranscripts makes each heap snapshot delete the transcript
+	// entries before it (kept by default, for `cooper replay --full`).
+	PruneTranscripts bool
 }
 
 // VatConfig defines one static vat.
@@ -243,6 +250,12 @@ func (k *Kernel) initialize(cfg *Config) error {
 		k.state.SetLimits(k.limits)
 		if cfg.PruneOldIncarnations {
 			k.state.SetPruneOldIncarnations(true)
+		}
+		if cfg.SnapshotInterval != nil {
+			k.state.SetSnapshotInterval(*cfg.SnapshotInterval)
+		}
+		if cfg.PruneTranscripts {
+			k.state.SetPruneTranscripts(true)
 		}
 		for _, id := range sortedKeys(cfg.Bundles) {
 			k.store.PutBundle(id, cfg.Bundles[id])

@@ -37,6 +37,9 @@ type Event struct {
 	Line   string
 	// replay-finish
 	Deliveries uint64
+	// snapshot, snapshot-load: the heap snapshot's hash (DeliveryNum is
+	// its transcript position)
+	Snapshot string
 }
 
 // emit passes e to the observer, if any.

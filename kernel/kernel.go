@@ -13,6 +13,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -49,6 +50,12 @@ type Options struct {
 	Stopper *Stopper
 	// Progress, when set, is told how restart replay advances.
 	Progress func(vatID vat.ID, name string, done, total uint64)
+	// FullReplay makes a restart ignore heap snapshots and replay every
+	// vat's transcript from the start of its incarnation.
+	FullReplay bool
+	// Logger receives warnings that are no errors (a heap snapshot that
+	// cannot be used); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultDeliveryLimit is the per-delivery computron limit of metered vats
@@ -163,13 +170,15 @@ func (k *Kernel) recoverCorrupt(err *error) {
 	}
 }
 
-// restoreVat brings back one live vat: a fresh worker, then its transcript.
+// restoreVat brings back one live vat: its worker, from its heap snapshot
+// if it has a usable one, then the transcript since.
 func (k *Kernel) restoreVat(id vat.ID) error {
 	opts, err := k.state.VatOptions(id)
 	if err != nil {
 		return fmt.Errorf("cannot restore %s: %w", id, err)
 	}
-	h, err := k.startWorker(id, opts)
+	// Only the current incarnation's deliveries are replayed.
+	h, start, err := k.resumeWorker(id, k.state.TranscriptStart(id))
 	if err != nil {
 		return fmt.Errorf("cannot restore %s (%s): %w", id, opts.Name, err)
 	}
@@ -178,8 +187,6 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 		return fmt.Errorf("cannot restore %s (%s): it was metered by %s, this binary meters with %s",
 			id, opts.Name, opts.MeteringVersion, v.MeteringVersion())
 	}
-	// Only the current incarnation's deliveries are replayed.
-	start := k.state.TranscriptStart(id)
 	total := k.store.TranscriptLength(string(id)) - start
 	k.emit(Event{Type: "replay-start", VatID: id, Name: opts.Name, Deliveries: total})
 	var n uint64
@@ -206,15 +213,31 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 
 // startWorker makes a worker for the vat from its stored source.
 func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, error) {
-	src, err := k.state.VatSource(id)
+	h, spec, err := k.newHandle(id, opts)
 	if err != nil {
 		return nil, err
+	}
+	w, err := k.opts.Maker.NewWorker(spec)
+	if err != nil {
+		return nil, err
+	}
+	h.worker = w
+	return h, nil
+}
+
+// newHandle returns the handle of a vat without its worker, and the spec
+// its worker is made from.
+func (k *Kernel) newHandle(id vat.ID, opts state.VatOptions) (*vatHandle, vat.Spec, error) {
+	src, err := k.state.VatSource(id)
+	if err != nil {
+		return nil, vat.Spec{}, err
 	}
 	spec, err := k.workerSpec(id, src, opts)
 	if err != nil {
-		return nil, err
+		return nil, vat.Spec{}, err
 	}
-	h := &vatHandle{id: id, opts: opts, incarnation: k.state.Incarnation(id), deliveryLimit: spec.DeliveryLimit}
+	h := &vatHandle{id: id, opts: opts, incarnation: k.state.Incarnation(id), deliveryLimit: spec.DeliveryLimit,
+		snapPos: k.state.TranscriptStart(id)}
 	spec.Console = func(level, line string) {
 		if h.replaying {
 			return
@@ -224,12 +247,7 @@ func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, erro
 			k.opts.Console(opts.Name, level, line)
 		}
 	}
-	w, err := k.opts.Maker.NewWorker(spec)
-	if err != nil {
-		return nil, err
-	}
-	h.worker = w
-	return h, nil
+	return h, spec, nil
 }
 
 // workerSpec resolves a vat source into what a worker needs.
@@ -264,8 +282,11 @@ func (k *Kernel) closeWorkers() {
 	}
 }
 
-// Close stops every worker and closes the store, discarding an uncommitted block.
+// Close snapshots the vats that take heap snapshots (if the block is
+// committed), stops every worker and closes the store, discarding an
+// uncommitted block.
 func (k *Kernel) Close() error {
+	k.snapshotAll()
 	k.closeWorkers()
 	err := k.store.Close()
 	k.lock.release()

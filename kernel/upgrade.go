@@ -92,6 +92,7 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 	newIncarnation := oldIncarnation + 1
 	k.state.SetIncarnation(id, newIncarnation)
 	k.state.SetTranscriptStart(id, k.store.TranscriptLength(string(id)))
+	k.store.DeleteSnapshot(string(id)) // the old incarnation's
 
 	opts := old.opts
 	h, err := k.startWorker(id, opts)

@@ -22,6 +22,9 @@ type vatHandle struct {
 	// terminated is set by the crank that terminates the vat; the handle
 	// is dropped when that crank ends.
 	terminated bool
+	// snapPos is the transcript position of the worker's last heap
+	// snapshot, or where its replay started.
+	snapPos uint64
 }
 
 // name returns the vat's name for messages.
@@ -51,6 +54,9 @@ func (k *Kernel) deliver(h *vatHandle, vd vat.Delivery) (vat.Outcome, *delivery)
 	entry.Outcome = out
 	k.store.AppendTranscript(string(h.id), h.incarnation, entry.Encode())
 	k.emit(Event{Type: "deliver-result", VatID: h.id, DeliveryNum: pos, Outcome: &out})
+	if out.Err == "" && d.illegal == "" && d.exit == nil {
+		k.maybeSnapshot(h, pos+1)
+	}
 	return out, d
 }
 

@@ -297,17 +297,20 @@ func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, resul
 // resolves vpid (with any already-settled promises its resolution names).
 func (ls *Liveslots) followForKernel(vpid vat.VRef, p any) {
 	ls.exportedVPIDs[vpid] = p
-	ls.face.Watch(p, func(rejected bool, v capdata.Value) {
-		if ls.failed != nil {
-			return
-		}
-		if _, ok := ls.exportedVPIDs[vpid]; !ok {
-			return
-		}
-		rs := ls.newCollector()
-		rs.collect(vpid, rejected, v)
-		ls.emitResolutions(rs.out, nil)
-	})
+	ls.watch(p, followKey(vpid), func(rejected bool, v capdata.Value) { ls.followed(vpid, rejected, v) })
+}
+
+// followed resolves the exported vpid once its language promise settled.
+func (ls *Liveslots) followed(vpid vat.VRef, rejected bool, v capdata.Value) {
+	if ls.failed != nil {
+		return
+	}
+	if _, ok := ls.exportedVPIDs[vpid]; !ok {
+		return
+	}
+	rs := ls.newCollector()
+	rs.collect(vpid, rejected, v)
+	ls.emitResolutions(rs.out, nil)
 }
 
 // collector gathers a batch of resolutions: a primary one, then every promise

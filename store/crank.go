@@ -42,10 +42,11 @@ type layer struct {
 	pruned      []transcriptPrune         // spans removed from the front of transcripts, in order
 	heads       map[string]transcriptHead // vat → head after this layer's changes
 	bundles     map[string][]byte         // nil value: deleted
+	snapshots   map[string]snapshotChange // vat → its new snapshot (nil info: deleted)
 }
 
 func newLayer() *layer {
-	return &layer{kv: map[string]kvEntry{}, heads: map[string]transcriptHead{}, bundles: map[string][]byte{}}
+	return &layer{kv: map[string]kvEntry{}, heads: map[string]transcriptHead{}, bundles: map[string][]byte{}, snapshots: map[string]snapshotChange{}}
 }
 
 func (l *layer) reset() {
@@ -58,6 +59,7 @@ func (l *layer) reset() {
 	}
 	clear(l.heads)
 	clear(l.bundles)
+	clear(l.snapshots)
 	clear(l.transcripts) // drop references to items
 	l.transcripts = l.transcripts[:0]
 	l.deleted = l.deleted[:0]
@@ -65,7 +67,7 @@ func (l *layer) reset() {
 }
 
 func (l *layer) empty() bool {
-	return len(l.kv) == 0 && len(l.transcripts) == 0 && len(l.deleted) == 0 && len(l.pruned) == 0 && len(l.bundles) == 0
+	return len(l.kv) == 0 && len(l.transcripts) == 0 && len(l.deleted) == 0 && len(l.pruned) == 0 && len(l.bundles) == 0 && len(l.snapshots) == 0
 }
 
 // dropTranscript forgets the layer's items of vat.
@@ -98,6 +100,9 @@ func (l *layer) mergeInto(dst *layer) {
 	}
 	for id, b := range l.bundles {
 		dst.bundles[id] = b
+	}
+	for vat, c := range l.snapshots {
+		dst.snapshots[vat] = c
 	}
 }
 
@@ -142,6 +147,10 @@ func (s *Store) BeginCrank() {
 	s.crank, s.spare = s.spare, nil
 	s.hasher.reset()
 }
+
+// Pending reports whether changes wait for Commit (ended cranks, or
+// snapshots saved between cranks).
+func (s *Store) Pending() bool { return !s.block.empty() }
 
 // InCrank reports whether a crank is open.
 func (s *Store) InCrank() bool { return s.crank != nil }
@@ -272,7 +281,7 @@ func (s *Store) write(b *layer) error {
 			return fmt.Errorf("bundle %s: %w", id, err)
 		}
 	}
-	return nil
+	return s.writeSnapshots(b)
 }
 
 // transcriptBatch is how many transcript rows one INSERT writes.

@@ -64,6 +64,8 @@ type Store struct {
 
 	stmts       map[string]*sqlite3.Stmt
 	transcripts map[string]*transcriptHead
+	// snapTables is 1 if the snapshot tables exist, -1 if not, 0 if not known yet.
+	snapTables int
 }
 
 type cached struct {
@@ -83,7 +85,7 @@ CREATE TABLE IF NOT EXISTS transcriptItems (
 	PRIMARY KEY (vatID, position)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bundles (bundleID TEXT PRIMARY KEY, bundle BLOB NOT NULL) WITHOUT ROWID;
-`
+` + snapshotSQL
 
 // Create makes a new database at path, with page checksums; it fails with
 // ErrExists if a file is there.
@@ -196,6 +198,12 @@ func (s *Store) check() error {
 	converted, err := s.ensureChecksums()
 	if err != nil {
 		return s.wrap("add page checksums", err)
+	}
+	if err := s.endRead(); err != nil {
+		return err
+	}
+	if err := s.db.Exec(snapshotSQL); err != nil {
+		return s.wrap("create snapshot tables", err)
 	}
 	if converted && s.opts.Note != nil {
 		s.opts.Note(fmt.Sprintf("%s: added page checksums (a one-time conversion of a database made by an older version)", s.path))

@@ -67,3 +67,25 @@ type Maker interface {
 type BundleChecker interface {
 	CheckBundle(data []byte) (id string, canonical []byte, err error)
 }
+
+// Snapshotter is implemented by workers whose whole state can be saved
+// between deliveries (a heap snapshot), so that a restart resumes from the
+// snapshot and replays only the transcript since it.
+type Snapshotter interface {
+	// SnapshotBuild names the code the worker's snapshots belong to: only
+	// a worker of the same build may restore one.
+	SnapshotBuild() string
+	// Snapshot returns the worker's state. It is called between deliveries.
+	Snapshot() ([]byte, error)
+}
+
+// Restorer is implemented by makers that can start a worker from a
+// snapshot a [Snapshotter] took.
+type Restorer interface {
+	// SnapshotBuild returns the build of the snapshots a worker for spec
+	// takes, or "" if such a worker takes none.
+	SnapshotBuild(spec Spec) (string, error)
+	// RestoreWorker starts a worker for spec in the state snapshot holds;
+	// no vat code runs.
+	RestoreWorker(spec Spec, snapshot []byte) (Worker, error)
+}

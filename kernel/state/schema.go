@@ -50,6 +50,8 @@
 //	meter.nextID                    next meter number
 //	mNN.remaining, mNN.threshold    computrons left (or "unlimited"), notify threshold
 //	local.*                         host-local, not hashed
+//	local.snapshotInterval          deliveries between a vat's heap snapshots (absent: 200; 0: never)
+//	local.pruneTranscripts          "true": a heap snapshot deletes the transcript entries before it
 //	host.*                          reserved for the host, refused from vats and the kernel
 package state
 
@@ -125,6 +127,8 @@ func Fields() []Field {
 		{"mNN.remaining", "meters", "computrons left"},
 		{"mNN.threshold", "meters", "notify below this"},
 		{"local.*", "local", "host-local, not hashed"},
+		{"local.snapshotInterval", "local", "deliveries between heap snapshots"},
+		{"local.pruneTranscripts", "local", "whether heap snapshots delete older transcript entries"},
 		{"host.*", "host", "reserved for the host"},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -51,7 +52,15 @@ func (f *face) NewPromise() (any, func(bool, capdata.Value)) {
 	}
 	h := w.handleOf(r)
 	w.isPromise[h] = true
-	return h, func(rejected bool, v capdata.Value) {
+	return h, f.Settler(h)
+}
+
+// Settler returns the function that settles p, a promise NewPromise made
+// (the glue keeps its resolvers by handle).
+func (f *face) Settler(p any) func(bool, capdata.Value) {
+	w := f.w()
+	h, _ := p.(handle)
+	return func(rejected bool, v capdata.Value) {
 		s, err := encodeWire(v)
 		if err != nil {
 			s, _ = encodeWire(&capdata.Error{Name: "TypeError", Message: err.Error()})
@@ -59,6 +68,20 @@ func (f *face) NewPromise() (any, func(bool, capdata.Value)) {
 		}
 		w.call('R', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatBool(rejected)+","+s+"]")
 	}
+}
+
+// RefNumber returns the handle number of a language object.
+func (f *face) RefNumber(v any) (uint64, bool) {
+	h, ok := v.(handle)
+	return uint64(h), ok && h != 0
+}
+
+// RefValue returns the language object of handle number n.
+func (f *face) RefValue(n uint64) (any, bool) {
+	if n == 0 || n > math.MaxUint32 {
+		return nil, false
+	}
+	return handle(n), true
 }
 
 func (f *face) Classify(v any) (capdata.SlotKind, string, bool) {
@@ -129,12 +152,15 @@ func (f *face) rejected(name, message string) any {
 	return p
 }
 
-func (f *face) Watch(v any, settled func(bool, capdata.Value)) {
+func (f *face) Watch(v any, settled func(bool, capdata.Value)) { f.WatchKey(v, "", settled) }
+
+// WatchKey is Watch with a key that names settled in snapshots ("" for none).
+func (f *face) WatchKey(v any, key string, settled func(bool, capdata.Value)) {
 	w := f.w()
 	h, _ := v.(handle)
 	w.nextWatch++
 	n := w.nextWatch
-	w.watches[n] = settled
+	w.watches[n] = watch{key: key, settled: settled}
 	w.call('W', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatUint(n, 10)+"]")
 }
 
@@ -257,10 +283,11 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 3 || json.Unmarshal(m[0], &n) != nil || json.Unmarshal(m[1], &rejected) != nil {
 			return "", throwErr("watched: bad arguments")
 		}
-		settled, ok := w.watches[n]
+		wt, ok := w.watches[n]
 		if !ok {
 			return "", nil
 		}
+		settled := wt.settled
 		delete(w.watches, n)
 		v, err := w.decode(string(m[2]))
 		if err != nil {

@@ -139,7 +139,7 @@ type Worker struct {
 	// abortErr is why liveslots stopped vat code, if it did.
 	abortErr error
 	// watches are the pending Watch callbacks, by number.
-	watches   map[uint64]func(bool, capdata.Value)
+	watches   map[uint64]watch
 	nextWatch uint64
 	// fresh are the handles Go saw during this delivery; isPromise marks
 	// the promise handles; kept are the promises liveslots held after an
@@ -167,7 +167,7 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
-	w := &Worker{spec: spec, watches: map[uint64]func(bool, capdata.Value){}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
+	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
 	w.in, err = e.Restore(tmpl, qjs.Options{MemoryLimit: m.opts.MemoryLimit, Handler: w.host})
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)

@@ -1,0 +1,40 @@
+package state
+
+// DefaultSnapshotInterval is how many deliveries a vat receives between
+// heap snapshots unless the config says otherwise (SwingSet's
+// snapshotInterval defaults to 200 too).
+const DefaultSnapshotInterval = 200
+
+// The snapshot settings are node-local (local.*, not hashed): when and
+// whether a vat is snapshotted changes no hashed state, so replicas may
+// choose differently (an archive node keeps every transcript).
+
+// SetSnapshotInterval records how many deliveries a vat receives between
+// heap snapshots (0: never); the default is not written.
+func (s *State) SetSnapshotInterval(n uint64) {
+	if n == DefaultSnapshotInterval {
+		s.kv.Delete("local.snapshotInterval")
+		return
+	}
+	s.setUint("local.snapshotInterval", n)
+}
+
+// SnapshotInterval returns how many deliveries a vat receives between heap
+// snapshots (0: never).
+func (s *State) SnapshotInterval() uint64 {
+	return s.getUintOr("local.snapshotInterval", DefaultSnapshotInterval)
+}
+
+// SetPruneTranscripts records whether a heap snapshot deletes the
+// transcript entries it makes unnecessary for restart.
+func (s *State) SetPruneTranscripts(prune bool) {
+	if prune {
+		s.kv.Set("local.pruneTranscripts", "true")
+	} else {
+		s.kv.Delete("local.pruneTranscripts")
+	}
+}
+
+// PruneTranscripts reports whether a heap snapshot deletes the transcript
+// entries before it.
+func (s *State) PruneTranscripts() bool { return s.kv.Has("local.pruneTranscripts") }

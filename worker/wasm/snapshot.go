@@ -1,0 +1,222 @@
+package wasm
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/liveslots"
+	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/jsvat"
+	"github.com/cooper-kernel/cooper/worker/wasm/qjs"
+)
+
+// A vat snapshot is everything a wasm worker needs to resume a vat without
+// replaying its past:
+//
+//	"CWASMVAT" u32le(version) u32le(len(state)) state  qjs snapshot
+//
+// state is the JSON of [savedWorker] (the Go side: liveslots' tables, the
+// pending Watch callbacks by key, the handles known to be promises) and
+// the qjs snapshot is the instance's memory and globals ([qjs.Snapshot]).
+
+// ErrBadSnapshot is wrapped by the errors of [DecodeVatSnapshot] and
+// [Maker.Restore] for bytes that are not a vat snapshot of this build.
+var ErrBadSnapshot = errors.New("wasm: malformed vat snapshot")
+
+// watch is a pending Watch callback; key names it in snapshots ("" if it
+// cannot be rebuilt, which makes a snapshot fail while it is pending).
+type watch struct {
+	key     string
+	settled func(bool, capdata.Value)
+}
+
+const (
+	vatSnapshotMagic   = "CWASMVAT"
+	vatSnapshotVersion = 1
+)
+
+// savedWorker is the Go side of a wasm vat between deliveries.
+type savedWorker struct {
+	Liveslots json.RawMessage `json:"liveslots"`
+	NextWatch uint64          `json:"nextWatch"`
+	Watches   []savedWatch    `json:"watches"`
+	Promises  []handle        `json:"promises"`
+	Kept      []handle        `json:"kept"`
+}
+
+type savedWatch struct {
+	N   uint64 `json:"n"`
+	Key string `json:"key"`
+}
+
+// VatSnapshot is a decoded vat snapshot.
+type VatSnapshot struct {
+	state savedWorker
+	heap  *qjs.Snapshot
+}
+
+// SnapshotBuild names the code that snapshots of this worker belong to: the
+// instrumented module, the glue and prelude sources and the snapshot and
+// metering formats. A snapshot of another build is never loaded.
+func (w *Worker) SnapshotBuild() string { return build(w.in.Engine()) }
+
+func build(e *qjs.Engine) string {
+	h := sha256.New()
+	for _, part := range []string{"cooper-wasm-vat-snapshot", strconv.Itoa(vatSnapshotVersion),
+		strconv.Itoa(FuelPerComputron), e.ModuleHash(), glueSource, jsvat.Prelude} {
+		binary.Write(h, binary.LittleEndian, uint64(len(part)))
+		h.Write([]byte(part))
+	}
+	return "wasm-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Build returns the snapshot build of this binary's wasm workers (see
+// [Worker.SnapshotBuild]); it compiles the module on first use.
+func (m *Maker) Build() (string, error) {
+	p, err := shared()
+	if err != nil {
+		return "", fmt.Errorf("wasm worker: %w", err)
+	}
+	return build(p.engine), nil
+}
+
+// Snapshot returns the vat's whole state between deliveries.
+func (w *Worker) Snapshot() ([]byte, error) {
+	if err := w.in.Err(); err != nil {
+		return nil, fmt.Errorf("wasm worker: the vat's instance is dead: %w", err)
+	}
+	if len(w.fresh) > 0 {
+		return nil, errors.New("wasm worker: snapshot during a delivery")
+	}
+	ls, err := w.ls.Save()
+	if err != nil {
+		return nil, err
+	}
+	s := savedWorker{Liveslots: ls, NextWatch: w.nextWatch}
+	for n, wt := range w.watches {
+		if wt.key == "" {
+			return nil, fmt.Errorf("wasm worker: watch %d cannot be saved", n)
+		}
+		s.Watches = append(s.Watches, savedWatch{N: n, Key: wt.key})
+	}
+	slices.SortFunc(s.Watches, func(a, b savedWatch) int { return cmp(a.N, b.N) })
+	s.Promises = sortedHandles(w.isPromise)
+	s.Kept = sortedHandles(w.kept)
+	state, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	heap, err := w.in.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(vatSnapshotMagic), 0, 0, 0, 0, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(out[len(vatSnapshotMagic):], vatSnapshotVersion)
+	binary.LittleEndian.PutUint32(out[len(vatSnapshotMagic)+4:], uint32(len(state)))
+	out = append(out, state...)
+	return append(out, heap.Encode()...), nil
+}
+
+func cmp(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func sortedHandles(set map[handle]bool) []handle {
+	out := make([]handle, 0, len(set))
+	for h, ok := range set {
+		if ok {
+			out = append(out, h)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DecodeVatSnapshot parses what [Worker.Snapshot] returned.
+func DecodeVatSnapshot(b []byte) (*VatSnapshot, error) {
+	head := len(vatSnapshotMagic) + 8
+	if len(b) < head || string(b[:len(vatSnapshotMagic)]) != vatSnapshotMagic {
+		return nil, fmt.Errorf("%w: bad magic", ErrBadSnapshot)
+	}
+	if v := binary.LittleEndian.Uint32(b[len(vatSnapshotMagic):]); v != vatSnapshotVersion {
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrBadSnapshot, v, vatSnapshotVersion)
+	}
+	n := uint64(binary.LittleEndian.Uint32(b[len(vatSnapshotMagic)+4:]))
+	if n > uint64(len(b)-head) {
+		return nil, fmt.Errorf("%w: state of %d bytes in %d", ErrBadSnapshot, n, len(b))
+	}
+	s := &VatSnapshot{}
+	if err := json.Unmarshal(b[head:head+int(n)], &s.state); err != nil {
+		return nil, fmt.Errorf("%w: state: %v", ErrBadSnapshot, err)
+	}
+	for _, list := range [][]handle{s.state.Promises, s.state.Kept} {
+		for _, h := range list {
+			if h == 0 {
+				return nil, fmt.Errorf("%w: handle 0", ErrBadSnapshot)
+			}
+		}
+	}
+	for _, wt := range s.state.Watches {
+		if wt.N == 0 || wt.N > s.state.NextWatch {
+			return nil, fmt.Errorf("%w: watch %d of %d", ErrBadSnapshot, wt.N, s.state.NextWatch)
+		}
+	}
+	heap, err := qjs.DecodeSnapshot(b[head+int(n):])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	}
+	s.heap = heap
+	return s, nil
+}
+
+// Restore starts a worker for spec in the state a snapshot saved: no vat
+// code runs. A snapshot of another build is refused (qjs.ErrWrongModule);
+// one that does not decode is an error wrapping ErrBadSnapshot.
+func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
+	s, err := DecodeVatSnapshot(data)
+	if err != nil {
+		return nil, err
+	}
+	p, err := shared()
+	if err != nil {
+		return nil, fmt.Errorf("wasm worker: %w", err)
+	}
+	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
+	w.ls, err = liveslots.Restore(spec.ID, (*face)(w), s.state.Liveslots)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	}
+	for _, wt := range s.state.Watches {
+		settled, err := w.ls.Watcher(wt.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+		}
+		w.watches[wt.N] = watch{key: wt.Key, settled: settled}
+	}
+	w.nextWatch = s.state.NextWatch
+	for _, h := range s.state.Promises {
+		w.isPromise[h] = true
+	}
+	for _, h := range s.state.Kept {
+		w.kept[h] = true
+	}
+	w.in, err = p.engine.Restore(s.heap, qjs.Options{MemoryLimit: m.opts.MemoryLimit, Handler: w.host})
+	if err != nil {
+		return nil, fmt.Errorf("wasm worker: restore: %w", err)
+	}
+	w.dispatch = w.in.Root()
+	return w, nil
+}
