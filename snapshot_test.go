@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
 )
 
@@ -177,4 +179,199 @@ func TestSnapshotRestoreEquivalence(t *testing.T) {
 		t.Fatalf("warnings: %s", log.String())
 	}
 	t.Log(gotOut)
+}
+
+// closeWithoutSnapshots closes k the way a crash would leave it: an
+// uncommitted block keeps Close from snapshotting.
+func closeWithoutSnapshots(t *testing.T, k *kernel.Kernel) {
+	t.Helper()
+	if _, err := k.QueueToVatRoot("a", "get", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshotKernel makes the snapshot scenario's kernel with settings and
+// drives a with n increments, committed; it returns the kernel, open.
+func snapshotKernel(t *testing.T, dir, settings string, r *snapRecorder, n int) *kernel.Kernel {
+	t.Helper()
+	k := jsKernel(t, dir, snapConfig(settings), r.options(nil))
+	snapCalls(t, k, repeat(n, "a.incr")...)
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestSnapshotRestartReplaysOnlySpan: after many deliveries, a restart
+// loads each wasm vat's last periodic snapshot and replays only the
+// deliveries since it; with pruneTranscripts the older entries are gone,
+// the restart still works and a full replay is refused with a clear error.
+func TestSnapshotRestartReplaysOnlySpan(t *testing.T) {
+	for _, prune := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prune=%v", prune), func(t *testing.T) {
+			dir := t.TempDir()
+			settings := `"snapshotInterval": 10`
+			if prune {
+				settings += `, "pruneTranscripts": true`
+			}
+			r := newSnapRecorder()
+			k := snapshotKernel(t, dir, settings, r, 47)
+			id, _ := k.FindVat("a")
+			length := k.Store().TranscriptLength(string(id))
+			closeWithoutSnapshots(t, k)
+
+			r = newSnapRecorder()
+			k, err := cooper.Open(dir, r.options(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			pos := r.loaded[id]
+			if pos == 0 || pos%10 != 0 || length-pos >= 10 || r.replayed[id] != length-pos {
+				t.Fatalf("transcript of %d: loaded the snapshot at %d, replayed %d", length, pos, r.replayed[id])
+			}
+			if first := k.Store().TranscriptFirst(string(id)); prune != (first == pos-1) || !prune && first != 0 {
+				t.Fatalf("first transcript entry %d (snapshot at %d, prune %v)", first, pos, prune)
+			}
+			if n := callNumber(t, k, "a", "incr"); n != 48 {
+				t.Fatalf("a.incr after restart = %v", n)
+			}
+			if err := k.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			k.Close()
+
+			// cooper replay: from the snapshot, and --full from the start.
+			for _, full := range []bool{false, true} {
+				var results []kernel.VerifyResult
+				ok, err := cooper.Verify(dir, cooper.Options{JSWorker: "wasm", FullReplay: full}, []vat.ID{id}, func(r kernel.VerifyResult) { results = append(results, r) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				if full && prune {
+					if ok || results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "pruned") {
+						t.Fatalf("full replay of a pruned transcript: ok=%v %+v", ok, results)
+					}
+					continue
+				}
+				if !ok || len(results) != 1 || results[0].Err != nil {
+					t.Fatalf("verify (full=%v): ok=%v %+v", full, ok, results)
+				}
+				if want := length + 1 - results[0].From; results[0].Deliveries != want || full != (results[0].From == 0) {
+					t.Fatalf("verify (full=%v) replayed %d from %d, want %d", full, results[0].Deliveries, results[0].From, want)
+				}
+			}
+		})
+	}
+}
+
+// replaceSnapshot overwrites vat id's snapshot in the kernel in dir
+// through the store: with data, or with its own bytes under build.
+func replaceSnapshot(t *testing.T, dir string, id vat.ID, build string, data []byte) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, kernel.DBName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	info, old, ok, err := st.LoadSnapshot(string(id))
+	if err != nil || !ok {
+		t.Fatalf("load snapshot of %s: %v %v", id, ok, err)
+	}
+	if build == "" {
+		build = info.Build
+	}
+	if data == nil {
+		data = old
+	}
+	st.SaveSnapshot(string(id), info.Pos, build, data)
+	if err := st.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSnapshotUnusable: a snapshot of another build, or one that does not
+// decode, is never loaded: the restart replays the whole transcript and
+// logs a warning naming the vat; if that transcript is pruned, the restart
+// fails with an error naming the vat (never a panic).
+func TestSnapshotUnusable(t *testing.T) {
+	for _, tc := range []struct {
+		name, build string
+		data        []byte
+		warning     string
+	}{
+		{name: "other build", build: "wasm-0123456789abcdef", warning: "heap snapshot of a different build"},
+		{name: "garbage", data: []byte("not a snapshot"), warning: "bad magic"},
+		{name: "bad state", data: append([]byte("CWASMVAT\x01\x00\x00\x00\x02\x00\x00\x00{}"), make([]byte, 64)...), warning: "malformed"},
+	} {
+		for _, prune := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s prune=%v", tc.name, prune), func(t *testing.T) {
+				dir := t.TempDir()
+				settings := `"snapshotInterval": 5`
+				if prune {
+					settings += `, "pruneTranscripts": true`
+				}
+				k := snapshotKernel(t, dir, settings, newSnapRecorder(), 12)
+				id, _ := k.FindVat("a")
+				k.Close()
+				replaceSnapshot(t, dir, id, tc.build, tc.data)
+
+				r := newSnapRecorder()
+				var log bytes.Buffer
+				k, err := cooper.Open(dir, r.options(&log))
+				if prune {
+					if err == nil {
+						k.Close()
+						t.Fatal("restart from an unusable snapshot and a pruned transcript succeeded")
+					}
+					if want := fmt.Sprintf("cannot restore %s (a): snapshot at delivery", id); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "pruned") {
+						t.Fatalf("error %q, want %q … pruned", err, want)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer k.Close()
+				if _, loaded := r.loaded[id]; loaded || r.replayed[id] != k.Store().TranscriptLength(string(id)) {
+					t.Fatalf("loaded %v, replayed %d", r.loaded, r.replayed[id])
+				}
+				if w := log.String(); !strings.Contains(w, "level=WARN") || !strings.Contains(w, "vat="+string(id)) || !strings.Contains(w, tc.warning) {
+					t.Fatalf("warning %q, want one naming %s with %q", w, id, tc.warning)
+				}
+				if n := callNumber(t, k, "a", "incr"); n != 13 {
+					t.Fatalf("a.incr = %v", n)
+				}
+			})
+		}
+	}
+}
+
+// TestSnapshotDeterminism: two kernels doing the same work take the same
+// snapshots (same content hashes at the same positions) and end with the
+// same activity hash as a kernel that takes none.
+func TestSnapshotDeterminism(t *testing.T) {
+	var infos []string
+	var hashes []string
+	for _, settings := range []string{`"snapshotInterval": 4`, `"snapshotInterval": 4`, `"snapshotInterval": 0`} {
+		dir := t.TempDir()
+		out, k := runSnapScenario(t, dir, settings, newSnapRecorder(), cooper.Options{JSWorker: "wasm"})
+		var b strings.Builder
+		for _, v := range k.Store().SnapshotVats() {
+			info, _ := k.Store().Snapshot(v)
+			fmt.Fprintf(&b, "%s@%d %s\n", v, info.Pos, info.Hash)
+		}
+		infos = append(infos, b.String())
+		hashes = append(hashes, k.Store().ActivityHash()+"\n"+transcriptHashes(k)+out)
+		k.Close()
+	}
+	if infos[0] != infos[1] || infos[0] == "" || infos[2] != "" {
+		t.Fatalf("snapshots differ:\n%s\n%s\nnone: %s", infos[0], infos[1], infos[2])
+	}
+	if hashes[0] != hashes[1] || hashes[0] != hashes[2] {
+		t.Fatalf("kernels differ:\n%s\n%s\n%s", hashes[0], hashes[1], hashes[2])
+	}
 }

@@ -188,7 +188,7 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 			id, opts.Name, opts.MeteringVersion, v.MeteringVersion())
 	}
 	total := k.store.TranscriptLength(string(id)) - start
-	k.emit(Event{Type: "replay-start", VatID: id, Name: opts.Name, Deliveries: total})
+	k.emit(Event{Type: "replay-start", VatID: id, Name: opts.Name, Deliveries: total, DeliveryNum: start})
 	var n uint64
 	err = k.store.ReadTranscript(string(id), start, func(e store.TranscriptEntry) error {
 		h.replaying = true

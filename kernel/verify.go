@@ -15,14 +15,18 @@ type VerifyResult struct {
 	Vat        vat.ID
 	Name       string
 	Deliveries uint64 // replayed before the end or the divergence
-	Elapsed    time.Duration
+	// From is the transcript position the replay started at: the vat's
+	// heap snapshot, or the start of its incarnation.
+	From    uint64
+	Elapsed time.Duration
 	// Err is the first divergence (a *ReplayError) or why the vat could not be rebuilt.
 	Err error
 }
 
-// Verify rebuilds vats of the kernel in dir in scratch workers and replays
-// their whole transcripts, comparing every syscall, every result handed back
-// and every delivery outcome. It selects the given vats, or every live vat
+// Verify rebuilds vats of the kernel in dir in scratch workers, from their
+// heap snapshots unless opts.FullReplay, and replays their transcripts,
+// comparing every syscall, every result handed back and every delivery
+// outcome. It selects the given vats, or every live vat
 // when none is given, and never writes to the database. ok is false if any
 // vat diverged or could not be rebuilt. A damaged database (store.ErrCorrupt)
 // is an error, or the Err of the vat whose transcript it hit.
@@ -40,6 +44,16 @@ func Verify(dir string, opts Options, vats []vat.ID, report func(VerifyResult)) 
 	}
 	defer st.Close()
 	opts.Console = nil
+	replayFrom := map[vat.ID]uint64{}
+	observer := opts.Observer
+	opts.Observer = func(e Event) {
+		if e.Type == "replay-start" {
+			replayFrom[e.VatID] = e.DeliveryNum
+		}
+		if observer != nil {
+			observer(e)
+		}
+	}
 	k := newKernel(dir, st, opts)
 	defer k.closeWorkers()
 	defer k.recoverCorrupt(&err)
@@ -64,11 +78,12 @@ func Verify(dir string, opts Options, vats []vat.ID, report func(VerifyResult)) 
 		start := time.Now()
 		err := k.restoreVat(id)
 		r := VerifyResult{Vat: id, Name: k.VatName(id), Elapsed: time.Since(start), Err: err}
+		r.From = replayFrom[id]
 		var re *ReplayError
 		if errors.As(err, &re) {
-			r.Deliveries = re.Delivery
+			r.Deliveries = re.Delivery - r.From
 		} else {
-			r.Deliveries = st.TranscriptLength(string(id)) - k.state.TranscriptStart(id)
+			r.Deliveries = st.TranscriptLength(string(id)) - r.From
 		}
 		if err != nil {
 			ok = false

@@ -85,12 +85,15 @@ func (s *Store) DeleteTranscript(vat string) {
 }
 
 // PruneTranscript removes vat's items before position before in the
-// current crank; positions of the remaining and later items do not change.
-// The caller must keep at least the last item (the transcript's length is
-// read from it when the store is reopened).
+// current crank (in the block between cranks); positions of the remaining
+// and later items do not change. The caller must keep at least the last
+// item (the transcript's length is read from it when the store is reopened).
 func (s *Store) PruneTranscript(vat string, before uint64) {
-	c := s.mustCrank("prune transcript " + vat)
-	c.pruneTranscript(transcriptPrune{vat: vat, before: before})
+	l := s.block
+	if s.crank != nil {
+		l = s.crank
+	}
+	l.pruneTranscript(transcriptPrune{vat: vat, before: before})
 }
 
 // ReadTranscript calls fn for each item of vat's transcript from position
