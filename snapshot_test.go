@@ -1,11 +1,16 @@
 package cooper_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cooper-kernel/cooper"
@@ -373,5 +378,96 @@ func TestSnapshotDeterminism(t *testing.T) {
 	}
 	if hashes[0] != hashes[1] || hashes[0] != hashes[2] {
 		t.Fatalf("kernels differ:\n%s\n%s\n%s", hashes[0], hashes[1], hashes[2])
+	}
+}
+
+// TestSnapshotCrashChild is the process TestSnapshotKill kills: it bumps
+// vat a forever (a snapshot every other delivery), committing every 3
+// increments and reporting each commit.
+func TestSnapshotCrashChild(t *testing.T) {
+	dir := os.Getenv("COOPER_SNAPSHOT_CRASH_DIR")
+	if dir == "" {
+		t.Skip("run by TestSnapshotKill")
+	}
+	k, err := cooper.Open(dir, cooper.Options{JSWorker: "wasm"})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	for {
+		var n float64
+		for range 3 {
+			n = callNumber(t, k, "a", "incr")
+		}
+		if err := k.Commit(); err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println("committed", n)
+	}
+}
+
+// TestSnapshotKill: a kernel killed with SIGKILL while it snapshots comes
+// back from its last commit, each vat from a whole snapshot (the old or
+// the new one), and replays the same way with or without it.
+func TestSnapshotKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	dir := t.TempDir()
+	k := snapshotKernel(t, dir, `"snapshotInterval": 2`, newSnapRecorder(), 1)
+	id, _ := k.FindVat("a")
+	k.Close()
+	for round := 0; round < 2; round++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSnapshotCrashChild$", "-test.v")
+		cmd.Env = append(os.Environ(), "COOPER_SNAPSHOT_CRASH_DIR="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		last, seen := 0, 0
+		sc := bufio.NewScanner(out)
+		for seen < 4+round && sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, "error") {
+				cmd.Process.Kill()
+				t.Fatalf("child: %s", line)
+			}
+			if n, ok := strings.CutPrefix(line, "committed "); ok {
+				last, _ = strconv.Atoi(n)
+				seen++
+			}
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+
+		r := newSnapRecorder()
+		k, err := cooper.Open(dir, r.options(nil))
+		if err != nil {
+			t.Fatalf("reopen after SIGKILL: %v", err)
+		}
+		if _, ok := r.loaded[id]; !ok {
+			t.Fatalf("round %d: no snapshot loaded for %s", round, id)
+		}
+		n := int(callNumber(t, k, "a", "get"))
+		if n != last && n != last+3 {
+			t.Fatalf("round %d: counter %d after a crash; last reported commit %d", round, n, last)
+		}
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, full := range []bool{false, true} {
+			ok, err := cooper.Verify(dir, cooper.Options{JSWorker: "wasm", FullReplay: full}, nil, func(r kernel.VerifyResult) {
+				if r.Err != nil {
+					t.Errorf("round %d full=%v: %s: %v", round, full, r.Vat, r.Err)
+				}
+			})
+			if err != nil || !ok {
+				t.Fatalf("round %d: verify full=%v: %v %v", round, full, ok, err)
+			}
+		}
 	}
 }

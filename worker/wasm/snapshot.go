@@ -109,19 +109,21 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	slices.SortFunc(s.Watches, func(a, b savedWatch) int { return cmp(a.N, b.N) })
 	s.Promises = sortedHandles(w.isPromise)
 	s.Kept = sortedHandles(w.kept)
-	state, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
 	heap, err := w.in.Snapshot()
 	if err != nil {
 		return nil, err
 	}
+	return (&VatSnapshot{state: s, heap: heap}).Encode(), nil
+}
+
+// Encode serializes s (see [DecodeVatSnapshot]).
+func (s *VatSnapshot) Encode() []byte {
+	state, _ := json.Marshal(s.state) // plain data: cannot fail
 	out := append([]byte(vatSnapshotMagic), 0, 0, 0, 0, 0, 0, 0, 0)
 	binary.LittleEndian.PutUint32(out[len(vatSnapshotMagic):], vatSnapshotVersion)
 	binary.LittleEndian.PutUint32(out[len(vatSnapshotMagic)+4:], uint32(len(state)))
 	out = append(out, state...)
-	return append(out, heap.Encode()...), nil
+	return append(out, s.heap.Encode()...)
 }
 
 func cmp(a, b uint64) int {
