@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cooper-kernel/cooper/kernel/dump"
+	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
 )
 
@@ -119,12 +120,16 @@ func runDump(_ context.Context, dir string, f dumpFlags, stdout io.Writer) error
 	// error line, not half a dump.
 	var bundles []dump.Bundle
 	var transcripts []dump.Transcript
+	var snapshots []store.SnapshotInfo
 	whole := vatID == "" && f.prefix == ""
 	if whole {
 		if bundles, err = d.Bundles(); err != nil {
 			return err
 		}
 		if transcripts, err = d.Transcripts(); err != nil {
+			return err
+		}
+		if snapshots, err = d.Snapshots(); err != nil {
 			return err
 		}
 	}
@@ -150,7 +155,18 @@ func runDump(_ context.Context, dir string, f dumpFlags, stdout io.Writer) error
 	}
 	fmt.Fprintf(stdout, "# transcripts\n")
 	for _, t := range transcripts {
-		fmt.Fprintf(stdout, "%s %d deliveries\n", t.Vat, t.Deliveries)
+		if t.First > 0 {
+			fmt.Fprintf(stdout, "%s %d deliveries (kept from %d)\n", t.Vat, t.Deliveries, t.First)
+		} else {
+			fmt.Fprintf(stdout, "%s %d deliveries\n", t.Vat, t.Deliveries)
+		}
+	}
+	if len(snapshots) > 0 {
+		fmt.Fprintf(stdout, "# heap snapshots\n")
+	}
+	for _, s := range snapshots {
+		fmt.Fprintf(stdout, "%s at delivery %d: %d bytes (%d stored), sha256 %.16s…, build %.21s…\n",
+			s.Vat, s.Pos, s.Size, s.Stored, s.Hash, s.Build)
 	}
 	return nil
 }

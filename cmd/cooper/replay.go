@@ -15,25 +15,29 @@ import (
 
 func newReplayCmd() *cobra.Command {
 	var vats []string
+	var full bool
 	cmd := &cobra.Command{
-		Use:   "replay BASEDIR [--vat vNN]...",
+		Use:   "replay BASEDIR [--vat vNN]... [--full]",
 		Short: "Replay vat transcripts in scratch workers and verify them",
 		Long: `Rebuild each selected vat (every live vat by default) in a scratch worker
-from its stored source and replay its whole transcript, comparing every
-syscall, every syscall result and every delivery outcome, computrons
-included. Prints one line per vat: OK, or the first divergence. Exits
-non-zero on any divergence. Never writes to the database; meant to run in CI
-against saved kernels, like Temporal's replayer.`,
+from its stored source, or from its heap snapshot if it has one, and replay
+its transcript from there, comparing every syscall, every syscall result and
+every delivery outcome, computrons included. --full ignores heap snapshots
+and replays the whole transcript of the vat's incarnation (refused for a vat
+whose older entries were pruned). Prints one line per vat: OK, or the first
+divergence. Exits non-zero on any divergence. Never writes to the database;
+meant to run in CI against saved kernels, like Temporal's replayer.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReplay(args[0], vats, cmd.OutOrStdout())
+			return runReplay(args[0], vats, full, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringArrayVar(&vats, "vat", nil, "replay only this vat (repeatable)")
+	cmd.Flags().BoolVar(&full, "full", false, "ignore heap snapshots: replay from the start of each incarnation")
 	return cmd
 }
 
-func runReplay(dir string, names []string, stdout io.Writer) error {
+func runReplay(dir string, names []string, full bool, stdout io.Writer) error {
 	ids := make([]vat.ID, len(names))
 	for i, n := range names {
 		id, err := vat.ParseID(n)
@@ -42,13 +46,17 @@ func runReplay(dir string, names []string, stdout io.Writer) error {
 		}
 		ids[i] = id
 	}
-	opts := cooper.Options{GoVats: demo.GoVats()}
+	opts := cooper.Options{GoVats: demo.GoVats(), FullReplay: full}
 	ok, err := cooper.Verify(dir, opts, ids, func(r kernel.VerifyResult) {
 		status := "OK"
 		if r.Err != nil {
 			status = "FAILED: " + r.Err.Error()
 		}
-		fmt.Fprintf(stdout, "%-5s %-20s %7d deliveries  %8s  %s\n", r.Vat, r.Name, r.Deliveries, r.Elapsed.Round(time.Millisecond), status)
+		from := ""
+		if r.From > 0 {
+			from = fmt.Sprintf(" from %d", r.From)
+		}
+		fmt.Fprintf(stdout, "%-5s %-20s %7d deliveries%s  %8s  %s\n", r.Vat, r.Name, r.Deliveries, from, r.Elapsed.Round(time.Millisecond), status)
 	})
 	if err != nil {
 		return err

@@ -170,7 +170,8 @@ func (d *Dump) Bundles() (out []Bundle, err error) {
 type Transcript struct {
 	Vat        vat.ID
 	Deliveries uint64
-	Bytes      int64 // the size of every item, read through
+	First      uint64 // position of the first item kept (older ones were pruned)
+	Bytes      int64  // the size of every item, read through
 }
 
 // Transcripts lists every vat's transcript, by vat, reading each item (so a
@@ -179,7 +180,9 @@ func (d *Dump) Transcripts() (out []Transcript, err error) {
 	defer state.Recover(&err)
 	for _, v := range d.st.TranscriptVats() {
 		t := Transcript{Vat: vat.ID(v), Deliveries: d.st.TranscriptLength(v)}
+		t.First = t.Deliveries
 		err := d.st.ReadTranscript(v, 0, func(e store.TranscriptEntry) error {
+			t.First = min(t.First, e.Pos)
 			t.Bytes += int64(len(e.Item))
 			return nil
 		})
@@ -187,6 +190,16 @@ func (d *Dump) Transcripts() (out []Transcript, err error) {
 			return nil, err
 		}
 		out = append(out, t)
+	}
+	return out, nil
+}
+
+// Snapshots lists every vat's heap snapshot, by vat.
+func (d *Dump) Snapshots() (out []store.SnapshotInfo, err error) {
+	defer state.Recover(&err)
+	for _, v := range d.st.SnapshotVats() {
+		info, _ := d.st.Snapshot(v)
+		out = append(out, info)
 	}
 	return out, nil
 }
