@@ -90,24 +90,34 @@ func newBenchDynamicCmd(f *bench.Flags) *cobra.Command {
 
 func newBenchRestartCmd(f *bench.Flags) *cobra.Command {
 	var n int
+	var ro bench.RestartOptions
 	cmd := &cobra.Command{
 		Use:   "restart",
 		Short: "Time reopening a kernel (transcript replay) plus one message, in a fresh process",
 		Long: `Set up a kernel with one dynamic counter vat incremented N times, then,
 --runs times, on a fresh copy of its directory and in a fresh process
-(cooper bench restart-child), time cooper.Open (which replays every vat's
-transcript) plus one bump, which must answer N+1 and is not committed.`,
+(cooper bench restart-child), time cooper.Open (which restores each vat's
+heap snapshot, if it has one, and replays its transcript since) plus one
+bump, which must answer N+1 and is not committed.
+
+  --base B   also restart a kernel bumped B times, and report the ratio of
+             the two restart times (restart flat in history: close to 1)
+  --crash    end the setup as a crash after the last commit: no heap
+             snapshots at close, so wasm vats load their last periodic
+             snapshot and replay the deliveries since`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var child bench.Child = execRestartChild(cmd.ErrOrStderr())
 			if benchChildInProcess {
 				child = nil
 			}
-			s, err := bench.Restart(*f, n, child)
+			s, err := bench.Restart(*f, n, child, ro)
 			return runBench(cmd, f, s, err)
 		},
 	}
 	cmd.Flags().IntVar(&n, "n", 10000, "counter increments before the restart")
+	cmd.Flags().IntVar(&ro.Base, "base", 0, "also restart after this many increments and report the ratio")
+	cmd.Flags().BoolVar(&ro.Crash, "crash", false, "no heap snapshots at close: restart from the last periodic ones")
 	return cmd
 }
 

@@ -166,3 +166,30 @@ func TestBenchUnknownScenario(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestBenchRestartWasmSnapshots: with the wasm worker, a restart after a
+// clean close loads the JS vats' heap snapshots (one per JS vat) and
+// replays none of their deliveries; after a crash (--crash) there is no
+// snapshot yet below snapshotInterval deliveries, so all are replayed.
+// --base reports the second restart and the ratio.
+func TestBenchRestartWasmSnapshots(t *testing.T) {
+	t.Setenv("COOPER_JS_WORKER", "wasm")
+	for _, crash := range []bool{false, true} {
+		args := []string{"bench", "restart", "--n", "30", "--base", "5", "--runs", "1"}
+		if crash {
+			args = append(args, "--crash")
+		}
+		stdout, _, err := cli(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := benchLines(t, stdout)[0]
+		loaded, replayed := m["snapshotsLoaded"], m["replayedDeliveries"].(float64)
+		if m["counterAfterRestart"] != 31.0 || m["base"] != 5.0 || m["ratio"].(float64) <= 0 {
+			t.Fatalf("crash=%v: %v", crash, m)
+		}
+		if !crash && (loaded != 2.0 || replayed > 10) || crash && (loaded != 0.0 || replayed < 60) {
+			t.Fatalf("crash=%v: %v snapshots loaded, %v deliveries replayed", crash, loaded, replayed)
+		}
+	}
+}

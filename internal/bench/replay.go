@@ -43,7 +43,7 @@ func Replay(f Flags, n int) (Scenario, error) {
 }
 
 func replayRuns(ctx context.Context, n, runs int, emit func(any) error) error {
-	bk, _, err := counterKernel(ctx, n)
+	bk, _, err := counterKernel(ctx, n, false)
 	if err != nil {
 		return fmt.Errorf("replay setup: %w", err)
 	}

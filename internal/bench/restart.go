@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -30,6 +31,14 @@ type RestartRecord struct {
 	CounterAfterRestart float64 `json:"counterAfterRestart"`
 	SetupMs             float64 `json:"setupMs"`
 	ChildPeakRSS        int64   `json:"childPeakRSS"`
+	// With --base: the same restart after Base increments, and the ratio
+	// of the two restart times (ReopenMs / BaseReopenMs).
+	Base               int     `json:"base,omitempty"`
+	BaseReopenMs       float64 `json:"baseReopenMs,omitempty"`
+	BaseReplayed       int     `json:"baseReplayedDeliveries,omitempty"`
+	Ratio              float64 `json:"ratio,omitempty"`
+	SnapshotsLoaded    int     `json:"snapshotsLoaded"`
+	BaseSnapshotLoaded int     `json:"baseSnapshotsLoaded,omitempty"`
 }
 
 // ChildRecord is what the timed child phase of a restart prints.
@@ -39,8 +48,20 @@ type ChildRecord struct {
 	OpenMs              float64 `json:"openMs"`
 	FirstRunMs          float64 `json:"firstRunMs"`
 	ReplayedDeliveries  int     `json:"replayedDeliveries"`
+	SnapshotsLoaded     int     `json:"snapshotsLoaded"`
 	CounterAfterRestart float64 `json:"counterAfterRestart"`
 	PeakRSS             int64   `json:"peakRSS"`
+}
+
+// RestartOptions vary the restart scenario.
+type RestartOptions struct {
+	// Base, when positive, also restarts a kernel bumped Base times and
+	// reports the ratio of the two restart times.
+	Base int
+	// Crash ends the setup as a crash after the last commit would: Close
+	// takes no heap snapshots, so a restart loads the last periodic ones
+	// and replays the deliveries since.
+	Crash bool
 }
 
 // Child runs the timed phase of a restart on the kernel in dir, printing
@@ -51,9 +72,9 @@ type Child func(ctx context.Context, dir string, expect int, stdout io.Writer) e
 // Restart is the scenario: a kernel with one dynamic counter vat bumped n
 // times is reopened (replaying every transcript) and bumped once more, on
 // a fresh copy per run, by child (nil: in this process).
-func Restart(f Flags, n int, child Child) (Scenario, error) {
-	if n <= 0 {
-		return Scenario{}, fmt.Errorf("--n must be positive")
+func Restart(f Flags, n int, child Child, ro RestartOptions) (Scenario, error) {
+	if n <= 0 || ro.Base < 0 {
+		return Scenario{}, fmt.Errorf("--n must be positive (and --base not negative)")
 	}
 	inProcess := child == nil
 	if inProcess {
@@ -62,7 +83,7 @@ func Restart(f Flags, n int, child Child) (Scenario, error) {
 	return Scenario{
 		Name: "restart",
 		Cooper: func(ctx context.Context, emit func(any) error) error {
-			return restartRuns(ctx, n, f.Runs, child, inProcess, emit)
+			return restartRuns(ctx, n, f.Runs, child, inProcess, ro, emit)
 		},
 		// restart.js sets up once and restarts --repeat times in fresh
 		// processes, reporting medians: one call does all the runs.
@@ -74,6 +95,9 @@ func Restart(f Flags, n int, child Child) (Scenario, error) {
 			{"open+replay ms", "openMs", "constructMs"},
 			{"first message ms", "firstRunMs", "firstRunMs"},
 			{"replayed deliveries", "replayedDeliveries", "replayedDeliveries"},
+			{"heap snapshots loaded", "snapshotsLoaded", ""},
+			{"restartMs after --base increments", "baseReopenMs", ""},
+			{"ratio restartMs / base restartMs", "ratio", ""},
 			{"setupMs", "setupMs", "setupMs"},
 			{"child peak RSS (bytes)", "childPeakRSS", ""},
 		},
@@ -100,49 +124,76 @@ func fixSwingsetRestart(m map[string]any) {
 	}
 }
 
-func restartRuns(ctx context.Context, n, runs int, child Child, inProcess bool, emit func(any) error) error {
-	bk, setup, err := counterKernel(ctx, n)
+func restartRuns(ctx context.Context, n, runs int, child Child, inProcess bool, ro RestartOptions, emit func(any) error) error {
+	bk, setup, err := counterKernel(ctx, n, ro.Crash)
 	if err != nil {
 		return fmt.Errorf("restart setup: %w", err)
 	}
 	defer bk.Close()
+	var base *Kernel
+	if ro.Base > 0 {
+		if base, _, err = counterKernel(ctx, ro.Base, ro.Crash); err != nil {
+			return fmt.Errorf("restart setup (--base): %w", err)
+		}
+		defer base.Close()
+	}
 	for run := 1; run <= runs; run++ {
-		copyDir := filepath.Join(bk.base, fmt.Sprintf("restart-%d", run))
-		if err := os.CopyFS(copyDir, os.DirFS(bk.dir)); err != nil {
+		c, err := restartOnce(ctx, bk, n, run, child)
+		if err != nil {
 			return err
 		}
-		var out bytes.Buffer
-		err := child(ctx, copyDir, n+1, &out)
-		os.RemoveAll(copyDir)
-		if err != nil {
-			return fmt.Errorf("restart run %d: %w", run, err)
-		}
-		var c ChildRecord
-		if err := json.Unmarshal([]byte(lastJSONLine(out.Bytes())), &c); err != nil {
-			return fmt.Errorf("restart run %d: child printed %q: %w", run, out.String(), err)
-		}
-		err = emit(RestartRecord{
+		rec := RestartRecord{
 			Scenario: "restart", Impl: "cooper", N: n, Run: run, InProcess: inProcess,
 			ReopenMs: c.ReopenMs, OpenMs: c.OpenMs, FirstRunMs: c.FirstRunMs,
 			ReplayedDeliveries: c.ReplayedDeliveries, CounterAfterRestart: c.CounterAfterRestart,
-			SetupMs: ms(setup), ChildPeakRSS: c.PeakRSS,
-		})
-		if err != nil {
+			SetupMs: ms(setup), ChildPeakRSS: c.PeakRSS, SnapshotsLoaded: c.SnapshotsLoaded,
+		}
+		if base != nil {
+			b, err := restartOnce(ctx, base, ro.Base, run, child)
+			if err != nil {
+				return err
+			}
+			rec.Base, rec.BaseReopenMs, rec.BaseReplayed, rec.BaseSnapshotLoaded = ro.Base, b.ReopenMs, b.ReplayedDeliveries, b.SnapshotsLoaded
+			rec.Ratio = math.Round(1000*c.ReopenMs/b.ReopenMs) / 1000
+		}
+		if err := emit(rec); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// restartOnce runs child on a fresh copy of bk's directory.
+func restartOnce(ctx context.Context, bk *Kernel, n, run int, child Child) (ChildRecord, error) {
+	var c ChildRecord
+	copyDir := filepath.Join(bk.base, fmt.Sprintf("restart-%d", run))
+	if err := os.CopyFS(copyDir, os.DirFS(bk.dir)); err != nil {
+		return c, err
+	}
+	var out bytes.Buffer
+	err := child(ctx, copyDir, n+1, &out)
+	os.RemoveAll(copyDir)
+	if err != nil {
+		return c, fmt.Errorf("restart run %d: %w", run, err)
+	}
+	if err := json.Unmarshal([]byte(lastJSONLine(out.Bytes())), &c); err != nil {
+		return c, fmt.Errorf("restart run %d: child printed %q: %w", run, out.String(), err)
+	}
+	return c, nil
+}
+
 // RestartChild opens the kernel in dir (replaying every vat), sends
 // bootstrap.bump("counter") without committing, checks the answer is
 // expect (unless 0) and prints one [ChildRecord] line.
 func RestartChild(ctx context.Context, dir string, expect int, stdout io.Writer) error {
-	replayed := 0
+	replayed, loaded := 0, 0
 	start := time.Now()
 	k, err := cooper.Open(dir, Options(func(e kernel.Event) {
-		if e.Type == "replay-finish" {
+		switch e.Type {
+		case "replay-finish":
 			replayed += int(e.Deliveries)
+		case "snapshot-load":
+			loaded++
 		}
 	}))
 	if err != nil {
@@ -172,6 +223,7 @@ func RestartChild(ctx context.Context, dir string, expect int, stdout io.Writer)
 		OpenMs:              ms(opened.Sub(start)),
 		FirstRunMs:          ms(done.Sub(opened)),
 		ReplayedDeliveries:  replayed,
+		SnapshotsLoaded:     loaded,
 		CounterAfterRestart: got,
 		PeakRSS:             PeakRSS(),
 	})
@@ -179,8 +231,10 @@ func RestartChild(ctx context.Context, dir string, expect int, stdout io.Writer)
 
 // counterKernel makes the restart/replay kernel: demo/dynamic with one
 // dynamic vat "counter" incremented n times in all (makeCounter, then n-1
-// bootstrap.bump calls queued up to 1000 per block), committed and closed.
-func counterKernel(ctx context.Context, n int) (*Kernel, time.Duration, error) {
+// bootstrap.bump calls queued up to 1000 per block), committed and closed
+// (with crash, closed with an uncommitted message, so without the heap
+// snapshots of a clean close).
+func counterKernel(ctx context.Context, n int, crash bool) (*Kernel, time.Duration, error) {
 	start := time.Now()
 	bk, err := NewKernel("dynamic")
 	if err != nil {
@@ -189,6 +243,12 @@ func counterKernel(ctx context.Context, n int) (*Kernel, time.Duration, error) {
 	if err := bumpTo(ctx, bk, n); err != nil {
 		bk.Close()
 		return nil, 0, err
+	}
+	if crash {
+		if _, err := bk.K.QueueToVatRoot("bootstrap", "bump", []capdata.Value{"counter"}); err != nil {
+			bk.Close()
+			return nil, 0, err
+		}
 	}
 	if err := bk.shutdown(); err != nil {
 		bk.Close()

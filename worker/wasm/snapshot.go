@@ -80,11 +80,11 @@ func build(e *qjs.Engine) string {
 // Build returns the snapshot build of this binary's wasm workers (see
 // [Worker.SnapshotBuild]); it compiles the module on first use.
 func (m *Maker) Build() (string, error) {
-	p, err := shared()
+	e, err := qjs.Shared()
 	if err != nil {
 		return "", fmt.Errorf("wasm worker: %w", err)
 	}
-	return build(p.engine), nil
+	return build(e), nil
 }
 
 // Snapshot returns the vat's whole state between deliveries.
@@ -192,7 +192,7 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := shared()
+	e, err := qjs.Shared() // no template: the snapshot holds the realm
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
@@ -215,7 +215,7 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	for _, h := range s.state.Kept {
 		w.kept[h] = true
 	}
-	w.in, err = p.engine.Restore(s.heap, qjs.Options{MemoryLimit: m.opts.MemoryLimit, Handler: w.host})
+	w.in, err = e.Restore(s.heap, qjs.Options{MemoryLimit: m.opts.MemoryLimit, Handler: w.host})
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: restore: %w", err)
 	}
