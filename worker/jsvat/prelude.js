@@ -373,6 +373,52 @@
     kunser: capdata => bridge.kunser(capdata.body, capdata.slots, kslot),
   };
 
+  // --- the data model: patterns.js, built on first use -------------------------
+  // @endo/patterns, @agoric/store and @endo/exo, and the rank-order and
+  // encoding exports of @endo/marshal, come from patterns.js (spliced in
+  // here by jsvat.go), made on the first import that needs them.
+  const makePatterns = /*@@patterns.js@@*/ null;
+  let patternsKit;
+  const getPatterns = () => {
+    if (patternsKit === undefined) {
+      patternsKit = makePatterns({ harden, Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v) });
+    }
+    return patternsKit;
+  };
+  const pick = (names, extra = {}) => () => {
+    const kit = getPatterns();
+    const m = { ...extra };
+    for (const name of names) m[name] = kit[name];
+    return m;
+  };
+  // lazyExports adds getters for names of the patterns kit to module m.
+  const lazyExports = (m, names) => {
+    for (const name of names) {
+      defineProperty(m, name, { get: () => getPatterns()[name], enumerable: true });
+    }
+    return m;
+  };
+  const patternsExports = ('isKey assertKey assertScalarKey isCopySet assertCopySet makeCopySet getCopySetKeys isCopyBag ' +
+    'assertCopyBag makeCopyBag makeCopyBagFromElements getCopyBagEntries isCopyMap assertCopyMap makeCopyMap getCopyMapEntries ' +
+    'coerceToElements coerceToBagEntries bagCompare setCompare compareKeys keyLT keyLTE keyEQ keyGTE keyGT M matches mustMatch ' +
+    'getRankCover isPattern assertPattern isAwaitArgGuard assertAwaitArgGuard isRawGuard assertMethodGuard assertInterfaceGuard ' +
+    'kindOf containerHasSplit getAwaitArgGuardPayload getMethodGuardPayload getInterfaceGuardPayload getInterfaceMethodKeys').split(' ');
+  const exoExports = 'initEmpty defineExoClass defineExoClassKit makeExo GET_INTERFACE_GUARD'.split(' ');
+  const storeExports = ('makeScalarMapStore makeScalarSetStore makeScalarWeakMapStore makeScalarWeakSetStore provideLazy ' +
+    'makeAtomicProvider isKey assertKey assertScalarKey makeCopySet getCopySetKeys makeCopyBag makeCopyBagFromElements ' +
+    'getCopyBagEntries makeCopyMap getCopyMapEntries coerceToElements coerceToBagEntries compareKeys keyLT keyLTE keyEQ keyGTE ' +
+    'keyGT setCompare bagCompare M getRankCover isPattern assertPattern matches mustMatch isCopySet isCopyMap ' +
+    'initEmpty defineExoClass defineExoClassKit makeExo').split(' ');
+  const marshalExports = ('compareRank compareAntiRank makeFullOrderComparatorKit sortByRank isRankSorted assertRankSorted ' +
+    'getPassStyleCover unionRankCovers intersectRankCovers recordNames recordValues zeroPad makeEncodePassable ' +
+    'makeDecodePassable makePassableKit isEncodedRemotable passStylePrefixes').split(' ');
+  const passStyleExports = 'nameForPassableSymbol passableSymbolForName isPassableSymbol assertPassable filterIterable mapIterable'.split(' ');
+  const lazyModules = {
+    '@endo/patterns': pick(patternsExports),
+    '@endo/exo': pick(exoExports),
+    '@agoric/store': pick(storeExports),
+  };
+
   // --- modules ----------------------------------------------------------------
   const passStyle = { Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v) };
   const errors = { Fail, q, X, b: q, assert, makeError, annotateError, details: X, quote: q, redacted: X };
@@ -380,14 +426,17 @@
     '@endo/far': { Far, Remotable, E, passStyleOf, makeTagged, getInterfaceOf },
     '@endo/eventual-send': { E },
     '@endo/promise-kit': { makePromiseKit },
-    '@endo/marshal': { ...passStyle },
-    '@endo/pass-style': { ...passStyle },
+    '@endo/marshal': lazyExports({ ...passStyle }, [...marshalExports, ...passStyleExports]),
+    '@endo/pass-style': lazyExports({ ...passStyle }, passStyleExports),
     '@endo/errors': errors,
     '@agoric/assert': { ...errors, assert, details: X, quote: q },
     '@agoric/kmarshal': kmarshal,
   };
   const sealModule = m => {
-    for (const v of Object.values(m)) {
+    const descs = getOwnPropertyDescriptors(m);
+    for (const k of ownKeys(descs)) {
+      if (!('value' in descs[k])) continue; // a lazy export: not built yet
+      const v = descs[k].value;
       seal(v);
       if (typeof v === 'function' && v.prototype) seal(v.prototype);
       if (typeof v === 'function') Object.values(v).forEach(seal);
@@ -399,7 +448,13 @@
     sealModule(modules[name]);
   }
   function require(specifier) {
-    const m = modules[specifier];
+    let m = modules[specifier];
+    if (m === undefined && lazyModules[specifier] !== undefined) {
+      m = lazyModules[specifier]();
+      m.default = m;
+      sealModule(m);
+      modules[specifier] = m;
+    }
     if (m === undefined) {
       throw Error(`cannot import ${JSON.stringify(specifier)}: not a built-in module of Cooper vats`);
     }
