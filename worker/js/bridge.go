@@ -10,6 +10,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
 var promiseType = reflect.TypeOf((*goja.Promise)(nil))
@@ -60,6 +61,76 @@ func (w *Worker) bridge() *goja.Object {
 			panic(rt.NewTypeError(err.Error()))
 		}
 		w.ls.Exit(c.Argument(0).ToBoolean(), v)
+		return goja.Undefined()
+	})
+	// The vatstore and the marshaller, for the vat-data layer of the prelude.
+	set("vatstore", func(c goja.FunctionCall) goja.Value {
+		key := c.Argument(1).String()
+		switch c.Argument(0).String() {
+		case "get":
+			if v, ok := w.ls.VatstoreGet(key); ok {
+				return rt.ToValue(v)
+			}
+		case "set":
+			w.ls.VatstoreSet(key, c.Argument(2).String())
+		case "delete":
+			w.ls.VatstoreDelete(key)
+		case "next":
+			if k, ok := w.ls.VatstoreGetNextKey(key); ok {
+				return rt.ToValue(k)
+			}
+		default:
+			panic(rt.NewTypeError("vatstore: unknown operation"))
+		}
+		return goja.Undefined()
+	})
+	set("serialize", func(c goja.FunctionCall) goja.Value {
+		v, err := w.toCap(c.Argument(0))
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		cd, err := w.ls.Serialize(v)
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		slots := make([]any, len(cd.Slots))
+		for i, s := range cd.Slots {
+			slots[i] = string(s)
+		}
+		return rt.NewArray(cd.Body, rt.NewArray(slots...))
+	})
+	set("unserialize", func(c goja.FunctionCall) goja.Value {
+		var slots []vat.VRef
+		if arr, ok := c.Argument(1).(*goja.Object); ok {
+			n := int(arr.Get("length").ToInteger())
+			if n < 0 || n > maxKunserSlots {
+				panic(rt.NewTypeError("unserialize: too many slots"))
+			}
+			for i := 0; i < n; i++ {
+				slots = append(slots, vat.VRef(arr.Get(strconv.Itoa(i)).String()))
+			}
+		}
+		v, err := w.ls.Unserialize(vat.CapData{Body: c.Argument(0).String(), Slots: slots})
+		if err != nil {
+			if failed := w.ls.Failed(); failed != nil {
+				panic(rt.NewGoError(failed))
+			}
+			panic(rt.NewTypeError(err.Error()))
+		}
+		jv, err := w.fromCap(v)
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		return jv
+	})
+	set("registerVirtual", func(c goja.FunctionCall) goja.Value {
+		o, ok := c.Argument(0).(*goja.Object)
+		if !ok {
+			panic(rt.NewTypeError("registerVirtual: not an object"))
+		}
+		if err := w.ls.RegisterVirtual(vat.VRef(c.Argument(1).String()), o); err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
 		return goja.Undefined()
 	})
 	baggage := w.ls.Baggage()

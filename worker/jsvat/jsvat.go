@@ -24,17 +24,20 @@ var preludeSource string
 //go:embed patterns.js
 var patternsSource string
 
-// patternsPlaceholder marks where prelude.js takes patterns.js.
-const patternsPlaceholder = "/*@@patterns.js@@*/ null"
+//go:embed vatdata.js
+var vatdataSource string
 
 // Prelude is the source of the vat environment (a function of the bridge).
-var Prelude = splicePatterns(preludeSource, patternsSource)
+var Prelude = splice(splice(preludeSource, "patterns.js", patternsSource), "vatdata.js", vatdataSource)
 
-func splicePatterns(prelude, patterns string) string {
-	if strings.Count(prelude, patternsPlaceholder) != 1 {
-		panic("jsvat: prelude.js must hold the patterns.js placeholder once")
+// splice puts the source of a file where prelude.js holds its placeholder
+// ("/*@@name@@*/ null").
+func splice(prelude, name, source string) string {
+	placeholder := "/*@@" + name + "@@*/ null"
+	if strings.Count(prelude, placeholder) != 1 {
+		panic("jsvat: prelude.js must hold the " + name + " placeholder once")
 	}
-	return strings.Replace(prelude, patternsPlaceholder, strings.TrimSpace(patterns), 1)
+	return strings.Replace(prelude, placeholder, strings.TrimSpace(source), 1)
 }
 
 // BuiltinModules are the import specifiers vat code may use.
@@ -42,6 +45,7 @@ var BuiltinModules = []string{
 	"@agoric/assert",
 	"@agoric/kmarshal",
 	"@agoric/store",
+	"@agoric/vat-data",
 	"@endo/errors",
 	"@endo/eventual-send",
 	"@endo/exo",

@@ -114,7 +114,8 @@
     let out = template[0];
     for (let i = 0; i < args.length; i += 1) {
       const a = args[i];
-      out += (quoted.has(a) ? a.toString() : a instanceof Error ? `(${a.name}#1)` : typeof a === 'string' ? '(a string)' : `(${typeof a})`) + template[i + 1];
+      const t = a === null ? 'object' : typeof a;
+      out += (quoted.has(a) ? a.toString() : a instanceof Error ? `(${a.name}#1)` : `(${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t})`) + template[i + 1];
     }
     return freeze({ message: out, details: true });
   }
@@ -309,42 +310,6 @@
     exitVatWithFailure: reason => bridge.exit(true, reason),
   };
 
-  // --- baggage: a durable map of data, backed by the vatstore ---------------
-  function makeBaggage() {
-    const check = key => {
-      if (typeof key !== 'string') throw TypeError(`baggage keys must be strings, not ${stringify(key)}`);
-    };
-    const b = {
-      has: key => (check(key), bridge.baggageGet(key) !== undefined),
-      get: key => {
-        check(key);
-        const v = bridge.baggageGet(key);
-        if (v === undefined) throw Error(`key ${stringify(key)} not found in baggage`);
-        return v.value;
-      },
-      init: (key, value) => {
-        check(key);
-        if (bridge.baggageGet(key) !== undefined) throw Error(`key ${stringify(key)} already registered in baggage`);
-        bridge.baggageSet(key, harden(value));
-      },
-      set: (key, value) => {
-        check(key);
-        if (bridge.baggageGet(key) === undefined) throw Error(`key ${stringify(key)} not found in baggage`);
-        bridge.baggageSet(key, harden(value));
-      },
-      delete: key => {
-        check(key);
-        if (bridge.baggageGet(key) === undefined) throw Error(`key ${stringify(key)} not found in baggage`);
-        bridge.baggageDelete(key);
-      },
-      keys: () => bridge.baggageKeys(),
-      values: () => bridge.baggageKeys().map(k => bridge.baggageGet(k).value),
-      entries: () => bridge.baggageKeys().map(k => [k, bridge.baggageGet(k).value]),
-      getSize: () => bridge.baggageKeys().length,
-    };
-    return Far('Baggage', b);
-  }
-
   // --- @agoric/kmarshal: capdata in kernel-slot form ---------------------------
   // For vats that build or read capdata by hand: references are stand-ins
   // naming a kref (kslot), and kser/kunser use Cooper's own smallcaps codec.
@@ -417,6 +382,25 @@
     '@endo/patterns': pick(patternsExports),
     '@endo/exo': pick(exoExports),
     '@agoric/store': pick(storeExports),
+  };
+
+  // --- the virtual and durable data layer: vatdata.js, built on first use -----
+  // Baggage, @agoric/vat-data's big collections, kinds, exos and promise
+  // watchers, with their state in the vatstore (spliced in by jsvat.go).
+  const makeVatData = /*@@vatdata.js@@*/ null;
+  let vatDataKit;
+  const getVatData = () => {
+    if (vatDataKit === undefined) {
+      vatDataKit = makeVatData({ bridge, harden, Far, passStyleOf, isPromise: v => isPromise(v), q, Fail, getPatterns });
+    }
+    return vatDataKit;
+  };
+  lazyModules['@agoric/vat-data'] = () => {
+    const m = { ...getVatData().module };
+    for (const name of 'M makeScalarMapStore makeScalarWeakMapStore makeScalarSetStore makeScalarWeakSetStore'.split(' ')) {
+      m[name] = getPatterns()[name];
+    }
+    return m;
   };
 
   // --- modules ----------------------------------------------------------------
@@ -503,7 +487,9 @@
   return {
     require,
     vatPowers: (sealModule(vatPowers), vatPowers),
-    makeBaggage,
+    makeBaggage: () => getVatData().baggage(),
+    reanimate: vref => getVatData().reanimate(vref),
+    vatDataHook: event => getVatData().upgradeHook(event),
     makePresence,
     kindOf,
     ifaceOf: v => ifaces.get(v),

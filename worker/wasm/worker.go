@@ -54,6 +54,10 @@ const (
 	opKser
 	opKunser
 	opWatched
+	opVatstore
+	opSerialize
+	opUnserialize
+	opRegisterVirtual
 )
 
 // baggagePrefix is where baggage entries live in the vatstore (as in the goja worker).
