@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/dop251/goja"
 
@@ -132,44 +131,6 @@ func (w *Worker) bridge() *goja.Object {
 			panic(rt.NewTypeError(err.Error()))
 		}
 		return goja.Undefined()
-	})
-	baggage := w.ls.Baggage()
-	set("baggageGet", func(c goja.FunctionCall) goja.Value {
-		v, ok, err := baggage.Get(c.Argument(0).String())
-		if err != nil {
-			panic(rt.NewTypeError(strings.TrimPrefix(err.Error(), "liveslots: ")))
-		}
-		if !ok {
-			return goja.Undefined()
-		}
-		jv, err := w.fromCap(v)
-		if err != nil {
-			panic(rt.NewTypeError(err.Error()))
-		}
-		box := rt.NewObject()
-		box.Set("value", jv)
-		return box
-	})
-	set("baggageSet", func(c goja.FunctionCall) goja.Value {
-		v, err := w.toCap(c.Argument(1))
-		if err != nil {
-			panic(rt.NewTypeError(err.Error()))
-		}
-		if err := baggage.Set(c.Argument(0).String(), v); err != nil {
-			panic(rt.NewTypeError(strings.Replace(err.Error(), "liveslots: ", "", 1)))
-		}
-		return goja.Undefined()
-	})
-	set("baggageDelete", func(c goja.FunctionCall) goja.Value {
-		baggage.Delete(c.Argument(0).String())
-		return goja.Undefined()
-	})
-	set("baggageKeys", func(c goja.FunctionCall) goja.Value {
-		var keys []any
-		for _, k := range baggage.Keys() {
-			keys = append(keys, k)
-		}
-		return rt.NewArray(keys...)
 	})
 	set("kser", func(c goja.FunctionCall) goja.Value {
 		krefOf, _ := goja.AssertFunction(c.Argument(1))

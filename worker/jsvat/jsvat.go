@@ -6,10 +6,12 @@
 // object of host functions the engine provides (see worker/js/bridge.go for
 // the contract). It returns the environment the engine needs: require,
 // vatPowers, makeBaggage, makePresence, kindOf, ifaceOf, tagOf, makeTagged,
-// harden, noop, watch and makeError.
+// harden, noop, watch, makeError, reanimate and vatDataHook.
 //
-// patterns.js (rank order, key encoding, patterns, heap stores and exos) is
-// spliced into the prelude at the placeholder and built on first import.
+// patterns.js (rank order, key encoding, patterns, heap stores and exos) and
+// vatdata.js (baggage and @agoric/vat-data: collections, kinds and promise
+// watchers in the vatstore) are spliced into the prelude at their
+// placeholders and built on first use.
 package jsvat
 
 import (

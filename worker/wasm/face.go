@@ -200,52 +200,6 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		}
 		w.ls.Exit(failure, v)
 		return "", nil
-	case opBaggageGet:
-		body, ok := w.ls.VatstoreGet(baggagePrefix + payload)
-		if !ok {
-			return "", nil
-		}
-		v, err := capdata.Decode(capdata.CapData{Body: body})
-		if err != nil {
-			return "", throwErr(fmt.Sprintf("baggage entry %q is corrupt: %v", payload, err))
-		}
-		s, err := encodeWire(v)
-		if err != nil {
-			return "", throwErr(err.Error())
-		}
-		return "v" + s, nil
-	case opBaggageSet:
-		var m []json.RawMessage
-		var key string
-		if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 2 || json.Unmarshal(m[0], &key) != nil {
-			return "", throwErr("baggage: bad arguments")
-		}
-		v, err := w.decode(string(m[1]))
-		if err != nil {
-			return "", throwErr(err.Error())
-		}
-		cd, err := capdata.Encode(v)
-		if err != nil || len(cd.Slots) > 0 {
-			return "", throwErr("baggage holds data only (no objects or promises) in this version of Cooper")
-		}
-		w.ls.VatstoreSet(baggagePrefix+key, cd.Body)
-		return "", nil
-	case opBaggageDelete:
-		w.ls.VatstoreDelete(baggagePrefix + payload)
-		return "", nil
-	case opBaggageKeys:
-		keys := []string{}
-		prev := baggagePrefix
-		for {
-			k, ok := w.ls.VatstoreGetNextKey(prev)
-			if !ok || !strings.HasPrefix(k, baggagePrefix) {
-				break
-			}
-			keys = append(keys, strings.TrimPrefix(k, baggagePrefix))
-			prev = k
-		}
-		out, _ := json.Marshal(keys)
-		return string(out), nil
 	case opVatstore:
 		var m [3]string
 		if json.Unmarshal([]byte(payload), &m) != nil {

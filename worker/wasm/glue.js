@@ -19,7 +19,7 @@
   // Ops of the Go handler (worker.go); negative ones are the engine's own.
   const OP = {
     isRemote: 1, send: 2, sendOnly: 3, console: 4, testLog: 5, exit: 6,
-    baggageGet: 7, baggageSet: 8, baggageDelete: 9, baggageKeys: 10,
+    // 7–10 were the data-only baggage of earlier versions.
     kser: 11, kunser: 12, watched: 13,
     vatstore: 14, serialize: 15, unserialize: 16, registerVirtual: 17,
     isPromise: -1, promiseState: -2, promiseResult: -3,
@@ -204,23 +204,6 @@
       }
       call(OP.exit, stringify([!!failure, w]));
     },
-    baggageGet: key => {
-      const r = call(OP.baggageGet, String(key));
-      return r === '' ? undefined : { value: unwire(r.slice(1)) };
-    },
-    baggageSet: (key, v) => {
-      let w;
-      try {
-        w = enc(v, 0);
-      } catch (e) {
-        throw TypeError(passMessage(e));
-      }
-      call(OP.baggageSet, stringify([String(key), w]));
-    },
-    baggageDelete: key => {
-      call(OP.baggageDelete, String(key));
-    },
-    baggageKeys: () => parse(call(OP.baggageKeys, '')),
     // vatstore(op, key, value): "get"/"next" answer a string or undefined.
     vatstore: (op, key, value) => {
       const r = call(OP.vatstore, stringify([String(op), String(key), value === undefined ? '' : String(value)]));
