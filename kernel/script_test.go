@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"testing"
 
+	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/internal/testkit"
 )
 
@@ -19,5 +20,14 @@ func TestSwingSetParity(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			testkit.CheckSwingSetParity(t, "testdata/swingset/"+dir)
 		})
+	}
+}
+
+// TestScriptsWasm runs the durable-state and upgrade scenarios on the wasm
+// worker: the same vats must log and answer the same on both JS engines.
+func TestScriptsWasm(t *testing.T) {
+	t.Setenv(cooper.JSWorkerEnv, "wasm")
+	for _, glob := range []string{"testdata/vatdata.txt", "testdata/upgrade.txt"} {
+		testkit.RunScripts(t, glob, testkit.GoVats())
 	}
 }

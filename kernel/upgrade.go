@@ -61,24 +61,32 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		k.bug("encode upgrade disconnection: %v", err)
 	}
 
-	// The old incarnation's promises: rejected if it decided them, and
-	// forgotten either way (the new incarnation starts with no vpids).
+	// The old incarnation's promises: the ones it decided are rejected and
+	// forgotten (the new incarnation allocates its vpids afresh); the ones
+	// it imported stay, so that durable promise watchers can follow them.
 	promises := k.state.CListPromises(id)
+	var decided []vat.KRef
 	for _, kp := range promises {
-		if pr, ok := k.state.GetPromise(kp); ok && pr.State == state.Unresolved && pr.Decider == id {
+		pr, ok := k.state.GetPromise(kp)
+		if !ok || pr.State != state.Unresolved || pr.Decider == id {
+			decided = append(decided, kp)
+		}
+	}
+	for _, kp := range decided {
+		if pr, ok := k.state.GetPromise(kp); ok && pr.State == state.Unresolved {
 			k.resolve(kp, true, disconnection)
 		}
 	}
-	for _, kp := range promises {
+	for _, kp := range decided {
 		k.dropCList(id, kp)
 	}
-	// Its exports other than the root object are abandoned.
+	// Its exports other than the root object and durable objects are abandoned.
 	for _, kref := range k.state.CListKRefs(id) {
 		if kref.Kind() != vat.Object {
 			continue
 		}
 		vref, _ := k.state.CListVRef(id, kref)
-		if owner, ok := k.state.ObjectOwner(kref); ok && owner == id && vref != vat.RootVRef {
+		if owner, ok := k.state.ObjectOwner(kref); ok && owner == id && vref != vat.RootVRef && !vref.Durable() {
 			k.state.OrphanObject(kref)
 			k.dropCList(id, kref)
 		}
@@ -105,7 +113,7 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		k.state.SetVatOptions(id, opts)
 	}
 	k.vats[id] = h
-	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, *item.Params)})
+	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, *item.Params), Incarnation: uint64(newIncarnation)})
 	failure := out.Err
 	if failure == "" && d.illegal != "" {
 		failure = d.illegal

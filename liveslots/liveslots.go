@@ -74,6 +74,9 @@ type Liveslots struct {
 	nextExport  uint64
 	nextPromise uint64
 	nextErrorID uint64
+	// promiseBase is the first vpid number of this incarnation: vpids
+	// below it were allocated by earlier incarnations (see startVat).
+	promiseBase uint64
 
 	// Registration: vref ↔ language object, for exports, imports and promises.
 	slotToVal map[vat.VRef]any
@@ -112,6 +115,9 @@ func New(id vat.ID, face Face) *Liveslots {
 	return ls
 }
 
+// incarnationVPIDShift places each incarnation's vpids in a range of its own.
+const incarnationVPIDShift = 40
+
 // ErrAborted is returned by syscall helpers after the delivery has failed.
 var ErrAborted = errors.New("liveslots: delivery aborted")
 
@@ -123,7 +129,7 @@ func (ls *Liveslots) Deliver(d vat.Delivery, sys vat.Syscaller) string {
 	var err error
 	switch d.Kind {
 	case vat.DeliverStartVat:
-		err = ls.startVat(d.VatParameters)
+		err = ls.startVat(d.VatParameters, d.Incarnation)
 	case vat.DeliverMessage:
 		err = ls.deliverMessage(d.Target, d.Methargs, d.Result)
 	case vat.DeliverNotify:
@@ -180,7 +186,7 @@ func (ls *Liveslots) errorID() string {
 	return "error:liveSlots:" + string(ls.id) + "#" + strconv.FormatUint(ls.nextErrorID, 10)
 }
 
-func (ls *Liveslots) startVat(params vat.CapData) error {
+func (ls *Liveslots) startVat(params vat.CapData, incarnation uint64) error {
 	if ls.started {
 		return errors.New("startVat delivered twice")
 	}
@@ -188,6 +194,18 @@ func (ls *Liveslots) startVat(params vat.CapData) error {
 	p, err := ls.unserialize(params)
 	if err != nil {
 		return fmt.Errorf("vatParameters: %w", err)
+	}
+	if incarnation > 0 {
+		// Each incarnation allocates its vpids from its own range, so that
+		// promises an earlier incarnation sent (and the kernel still
+		// decides, for durable watchers) are never allocated again.
+		ls.promiseBase = incarnation << incarnationVPIDShift
+		ls.nextPromise = ls.promiseBase + 1
+		// An upgrade: the language drops the old incarnation's virtual
+		// (non-durable) data and notes the durable kinds to re-prepare.
+		if err := ls.durableHook("upgrade"); err != nil {
+			return fmt.Errorf("upgrade: %w", err)
+		}
 	}
 	root, err := ls.face.StartVat(p)
 	if err != nil {
@@ -217,6 +235,9 @@ func (ls *Liveslots) startVat(params vat.CapData) error {
 		}
 	} else {
 		set(root)
+	}
+	if rootErr == nil && ls.failed == nil && incarnation > 0 {
+		rootErr = ls.durableHook("upgraded")
 	}
 	return rootErr
 }
@@ -262,6 +283,13 @@ func (ls *Liveslots) unregister(vpid vat.VRef) {
 
 func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, result vat.VRef) error {
 	obj, ok := ls.slotToVal[target]
+	if !ok && target.Virtual() {
+		v, err := ls.reanimate(target)
+		if err != nil {
+			return fmt.Errorf("message to %s: %w", target, err)
+		}
+		obj, ok = v, true
+	}
 	if !ok || !target.Allocated() || target.Kind() != vat.Object {
 		return fmt.Errorf("message to unknown export %s", target)
 	}
@@ -636,6 +664,9 @@ func (ls *Liveslots) fromSlot(s capdata.Slot) (any, error) {
 	}
 	switch r.Kind() {
 	case vat.Object, vat.Device:
+		if r.Virtual() {
+			return ls.reanimate(r)
+		}
 		if r.Allocated() {
 			return nil, fmt.Errorf("I don't remember allocating %s", r)
 		}
@@ -643,9 +674,11 @@ func (ls *Liveslots) fromSlot(s capdata.Slot) (any, error) {
 		ls.register(r, p)
 		return p, nil
 	default:
-		if r.Allocated() {
+		if r.Allocated() && r.Num() >= ls.promiseBase {
 			return nil, fmt.Errorf("I don't remember allocating %s", r)
 		}
+		// An import, or a promise an earlier incarnation sent that the
+		// kernel decides (revived by a durable promise watcher).
 		p, settle := ls.face.NewPromise()
 		ls.importedVPIDs[r] = &promiseRecord{handle: p, settle: settle}
 		ls.register(r, p)

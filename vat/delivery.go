@@ -32,6 +32,9 @@ type Delivery struct {
 	Resolutions []Resolution
 	// startVat
 	VatParameters CapData
+	// Incarnation numbers the vat's incarnation a startVat begins: 0 for a
+	// new vat, n after its n-th upgrade.
+	Incarnation uint64
 }
 
 // Resolution settles one promise: fulfilled to Data, or rejected with it.

@@ -8,6 +8,8 @@
 //	vat refs (VRef)      o+N  object exported by the vat    o-N  object imported
 //	                     p+N  promise allocated by the vat  p-N  promise imported
 //	                     d-N  device node imported
+//	                     o+vK/I[:F]  virtual object I of kind K (facet F)
+//	                     o+dK/I[:F]  durable object I of kind K (facet F)
 //
 // "+" refs are allocated by the vat, "-" refs by the kernel; o+0 is the vat's
 // root object. Each vat's c-list translates between the two spaces.
@@ -16,6 +18,7 @@ package vat
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // ID names a vat: "v1", "v2", ...
@@ -27,7 +30,7 @@ type DeviceID string
 // KRef is a kernel-wide reference: koN, kpN or kdN.
 type KRef string
 
-// VRef is a vat-local reference: o±N, p±N or d±N.
+// VRef is a vat-local reference: o±N, p±N, d±N, or o+vK/I / o+dK/I.
 type VRef string
 
 // RefKind is what a reference designates.
@@ -104,11 +107,36 @@ func (r VRef) Num() uint64 {
 // ParseVRef checks that s is a well-formed vat reference.
 func ParseVRef(s string) (VRef, error) {
 	r := VRef(s)
-	if r.Kind() == 0 || !isNum(s[2:]) {
+	if r.Kind() == 0 || !(isNum(s[2:]) || r.Kind() == Object && r.Allocated() && isVirtualTail(s[2:])) {
 		return "", fmt.Errorf("malformed vref %q", s)
 	}
 	return r, nil
 }
+
+// isVirtualTail reports whether s is the tail of a virtual or durable
+// object's vref after "o+": v or d, a kind number, "/", an instance number
+// and an optional ":" facet number.
+func isVirtualTail(s string) bool {
+	if len(s) < 4 || s[0] != 'v' && s[0] != 'd' {
+		return false
+	}
+	kind, rest, ok := strings.Cut(s[1:], "/")
+	if !ok || !isNum(kind) {
+		return false
+	}
+	inst, facet, faceted := strings.Cut(rest, ":")
+	return isNum(inst) && (!faceted || isNum(facet))
+}
+
+// Virtual reports whether r is a virtual or durable object's vref (o+v…, o+d…),
+// whose state lives in the vat's vatstore rather than its heap.
+func (r VRef) Virtual() bool {
+	return len(r) > 3 && r[0] == 'o' && r[1] == '+' && (r[2] == 'v' || r[2] == 'd')
+}
+
+// Durable reports whether r is a durable object's vref (o+d…), which
+// survives an upgrade of its vat.
+func (r VRef) Durable() bool { return len(r) > 3 && r[0] == 'o' && r[1] == '+' && r[2] == 'd' }
 
 // MakeVRef builds a vat reference; allocated is true for "+" refs.
 func MakeVRef(kind RefKind, allocated bool, n uint64) VRef {

@@ -17,7 +17,7 @@ import (
 //
 //	entry      {"d":DELIVERY,"sc":[[SYSCALL,RESULT],...],"r":OUTCOME}
 //	CAP        [body, slot...]
-//	DELIVERY   ["message",target,CAP,result|null] | ["notify",[[vpid,rejected,CAP],...]] | ["startVat",CAP]
+//	DELIVERY   ["message",target,CAP,result|null] | ["notify",[[vpid,rejected,CAP],...]] | ["startVat",CAP] | ["startVat",CAP,incarnation]
 //	SYSCALL    ["send",target,CAP,result|null] | ["subscribe",vpid] | ["resolve",[[vpid,rejected,CAP],...]]
 //	           ["exit",failure,CAP] | ["vatstoreGet",key] | ["vatstoreSet",key,value]
 //	           ["vatstoreDelete",key] | ["vatstoreGetNextKey",key] | ["callNow",target,method,CAP]
@@ -77,6 +77,10 @@ func AppendDelivery(b []byte, d Delivery) []byte {
 	case DeliverStartVat:
 		b = append(b, ',')
 		b = appendCap(b, d.VatParameters)
+		if d.Incarnation > 0 {
+			b = append(b, ',')
+			b = strconv.AppendUint(b, d.Incarnation, 10)
+		}
 	}
 	return append(b, ']')
 }
@@ -360,7 +364,12 @@ func DecodeDelivery(data []byte) (Delivery, error) {
 			d.Resolutions = a.resolutions(1)
 		}
 	case DeliverStartVat:
-		if a.need(2) {
+		if len(a.items) == 3 {
+			if d.Incarnation = a.uint(2); d.Incarnation == 0 && a.err == nil {
+				a.err = fmt.Errorf("%w: startVat of incarnation 0 written with its number", ErrMalformedTranscript)
+			}
+			d.VatParameters = a.capdata(1)
+		} else if a.need(2) {
 			d.VatParameters = a.capdata(1)
 		}
 	default:

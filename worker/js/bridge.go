@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/dop251/goja"
 
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
 var promiseType = reflect.TypeOf((*goja.Promise)(nil))
@@ -62,43 +62,75 @@ func (w *Worker) bridge() *goja.Object {
 		w.ls.Exit(c.Argument(0).ToBoolean(), v)
 		return goja.Undefined()
 	})
-	baggage := w.ls.Baggage()
-	set("baggageGet", func(c goja.FunctionCall) goja.Value {
-		v, ok, err := baggage.Get(c.Argument(0).String())
-		if err != nil {
-			panic(rt.NewTypeError(strings.TrimPrefix(err.Error(), "liveslots: ")))
+	// The vatstore and the marshaller, for the vat-data layer of the prelude.
+	set("vatstore", func(c goja.FunctionCall) goja.Value {
+		key := c.Argument(1).String()
+		switch c.Argument(0).String() {
+		case "get":
+			if v, ok := w.ls.VatstoreGet(key); ok {
+				return rt.ToValue(v)
+			}
+		case "set":
+			w.ls.VatstoreSet(key, c.Argument(2).String())
+		case "delete":
+			w.ls.VatstoreDelete(key)
+		case "next":
+			if k, ok := w.ls.VatstoreGetNextKey(key); ok {
+				return rt.ToValue(k)
+			}
+		default:
+			panic(rt.NewTypeError("vatstore: unknown operation"))
 		}
-		if !ok {
-			return goja.Undefined()
+		return goja.Undefined()
+	})
+	set("serialize", func(c goja.FunctionCall) goja.Value {
+		v, err := w.toCap(c.Argument(0))
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		cd, err := w.ls.Serialize(v)
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
+		}
+		slots := make([]any, len(cd.Slots))
+		for i, s := range cd.Slots {
+			slots[i] = string(s)
+		}
+		return rt.NewArray(cd.Body, rt.NewArray(slots...))
+	})
+	set("unserialize", func(c goja.FunctionCall) goja.Value {
+		var slots []vat.VRef
+		if arr, ok := c.Argument(1).(*goja.Object); ok {
+			n := int(arr.Get("length").ToInteger())
+			if n < 0 || n > maxKunserSlots {
+				panic(rt.NewTypeError("unserialize: too many slots"))
+			}
+			for i := 0; i < n; i++ {
+				slots = append(slots, vat.VRef(arr.Get(strconv.Itoa(i)).String()))
+			}
+		}
+		v, err := w.ls.Unserialize(vat.CapData{Body: c.Argument(0).String(), Slots: slots})
+		if err != nil {
+			if failed := w.ls.Failed(); failed != nil {
+				panic(rt.NewGoError(failed))
+			}
+			panic(rt.NewTypeError(err.Error()))
 		}
 		jv, err := w.fromCap(v)
 		if err != nil {
 			panic(rt.NewTypeError(err.Error()))
 		}
-		box := rt.NewObject()
-		box.Set("value", jv)
-		return box
+		return jv
 	})
-	set("baggageSet", func(c goja.FunctionCall) goja.Value {
-		v, err := w.toCap(c.Argument(1))
-		if err != nil {
+	set("registerVirtual", func(c goja.FunctionCall) goja.Value {
+		o, ok := c.Argument(0).(*goja.Object)
+		if !ok {
+			panic(rt.NewTypeError("registerVirtual: not an object"))
+		}
+		if err := w.ls.RegisterVirtual(vat.VRef(c.Argument(1).String()), o); err != nil {
 			panic(rt.NewTypeError(err.Error()))
 		}
-		if err := baggage.Set(c.Argument(0).String(), v); err != nil {
-			panic(rt.NewTypeError(strings.Replace(err.Error(), "liveslots: ", "", 1)))
-		}
 		return goja.Undefined()
-	})
-	set("baggageDelete", func(c goja.FunctionCall) goja.Value {
-		baggage.Delete(c.Argument(0).String())
-		return goja.Undefined()
-	})
-	set("baggageKeys", func(c goja.FunctionCall) goja.Value {
-		var keys []any
-		for _, k := range baggage.Keys() {
-			keys = append(keys, k)
-		}
-		return rt.NewArray(keys...)
 	})
 	set("kser", func(c goja.FunctionCall) goja.Value {
 		krefOf, _ := goja.AssertFunction(c.Argument(1))

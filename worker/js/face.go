@@ -1,6 +1,7 @@
 package js
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -219,4 +220,29 @@ func (f *face) Settled(p any) (bool, capdata.Value, bool) {
 		return true, &capdata.Error{Name: "TypeError", Message: err.Error()}, true
 	}
 	return pr.State() == goja.PromiseStateRejected, v, true
+}
+
+func (f *face) Reanimate(vref vat.VRef) (any, error) {
+	w := f.w()
+	v, ex := w.call(w.reanimate, goja.Undefined(), w.rt.ToValue(string(vref)))
+	if ex != nil {
+		return nil, errors.New(describeThrown(ex.Value()))
+	}
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		if err := w.ls.Failed(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("no representative")
+	}
+	return obj, nil
+}
+
+func (f *face) DurableHook(event string) error {
+	w := f.w()
+	_, ex := w.call(w.vatDataHook, goja.Undefined(), w.rt.ToValue(event))
+	if ex != nil {
+		return errors.New(describeThrown(ex.Value()))
+	}
+	return w.ls.Failed()
 }

@@ -96,21 +96,23 @@ type Worker struct {
 	abortErr error
 	// exitSent is set when the vat called exitVat during this delivery.
 
-	module     goja.Value // the bundle's module.exports
-	vatPowers  goja.Value
-	makeBag    goja.Callable
-	makePres   goja.Callable
-	kindOf     goja.Callable
-	ifaceOf    goja.Callable
-	tagOf      goja.Callable
-	makeTagged goja.Callable
-	harden     goja.Callable
-	noop       goja.Callable
-	watch      goja.Callable
-	makeError  goja.Callable
-	promiseCtr *goja.Object
-	snapshot   goja.Callable // passable.js: check and copy a value leaving the vat
-	makeRecord goja.Callable // passable.js: a record of own data properties
+	module      goja.Value // the bundle's module.exports
+	vatPowers   goja.Value
+	makeBag     goja.Callable
+	makePres    goja.Callable
+	kindOf      goja.Callable
+	ifaceOf     goja.Callable
+	tagOf       goja.Callable
+	makeTagged  goja.Callable
+	harden      goja.Callable
+	noop        goja.Callable
+	watch       goja.Callable
+	makeError   goja.Callable
+	reanimate   goja.Callable // prelude: the representative of a virtual object's vref
+	vatDataHook goja.Callable // prelude: a life-cycle event for the vat-data layer
+	promiseCtr  *goja.Object
+	snapshot    goja.Callable // passable.js: check and copy a value leaving the vat
+	makeRecord  goja.Callable // passable.js: a record of own data properties
 }
 
 // New starts a runtime for spec: the prelude runs and the bundle's module
@@ -168,6 +170,8 @@ func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
 	w.noop = fnOf("noop")
 	w.watch = fnOf("watch")
 	w.makeError = fnOf("makeError")
+	w.reanimate = fnOf("reanimate")
+	w.vatDataHook = fnOf("vatDataHook")
 	w.promiseCtr = rt.Get("Promise").ToObject(rt)
 	if err := w.loadPassable(env); err != nil {
 		return nil, err

@@ -6,28 +6,55 @@
 // object of host functions the engine provides (see worker/js/bridge.go for
 // the contract). It returns the environment the engine needs: require,
 // vatPowers, makeBaggage, makePresence, kindOf, ifaceOf, tagOf, makeTagged,
-// harden, noop, watch and makeError.
+// harden, noop, watch, makeError, reanimate and vatDataHook.
+//
+// patterns.js (rank order, key encoding, patterns, heap stores and exos) and
+// vatdata.js (baggage and @agoric/vat-data: collections, kinds and promise
+// watchers in the vatstore) are spliced into the prelude at their
+// placeholders and built on first use.
 package jsvat
 
 import (
 	_ "embed"
 	"slices"
+	"strings"
 )
 
-// Prelude is the source of the vat environment (a function of the bridge).
-//
 //go:embed prelude.js
-var Prelude string
+var preludeSource string
+
+//go:embed patterns.js
+var patternsSource string
+
+//go:embed vatdata.js
+var vatdataSource string
+
+// Prelude is the source of the vat environment (a function of the bridge).
+var Prelude = splice(splice(preludeSource, "patterns.js", patternsSource), "vatdata.js", vatdataSource)
+
+// splice puts the source of a file where prelude.js holds its placeholder
+// ("/*@@name@@*/ null").
+func splice(prelude, name, source string) string {
+	placeholder := "/*@@" + name + "@@*/ null"
+	if strings.Count(prelude, placeholder) != 1 {
+		panic("jsvat: prelude.js must hold the " + name + " placeholder once")
+	}
+	return strings.Replace(prelude, placeholder, strings.TrimSpace(source), 1)
+}
 
 // BuiltinModules are the import specifiers vat code may use.
 var BuiltinModules = []string{
 	"@agoric/assert",
 	"@agoric/kmarshal",
+	"@agoric/store",
+	"@agoric/vat-data",
 	"@endo/errors",
 	"@endo/eventual-send",
+	"@endo/exo",
 	"@endo/far",
 	"@endo/marshal",
 	"@endo/pass-style",
+	"@endo/patterns",
 	"@endo/promise-kit",
 }
 

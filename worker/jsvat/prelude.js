@@ -114,7 +114,8 @@
     let out = template[0];
     for (let i = 0; i < args.length; i += 1) {
       const a = args[i];
-      out += (quoted.has(a) ? a.toString() : a instanceof Error ? `(${a.name}#1)` : typeof a === 'string' ? '(a string)' : `(${typeof a})`) + template[i + 1];
+      const t = a === null ? 'object' : typeof a;
+      out += (quoted.has(a) ? a.toString() : a instanceof Error ? `(${a.name}#1)` : `(${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t})`) + template[i + 1];
     }
     return freeze({ message: out, details: true });
   }
@@ -309,42 +310,6 @@
     exitVatWithFailure: reason => bridge.exit(true, reason),
   };
 
-  // --- baggage: a durable map of data, backed by the vatstore ---------------
-  function makeBaggage() {
-    const check = key => {
-      if (typeof key !== 'string') throw TypeError(`baggage keys must be strings, not ${stringify(key)}`);
-    };
-    const b = {
-      has: key => (check(key), bridge.baggageGet(key) !== undefined),
-      get: key => {
-        check(key);
-        const v = bridge.baggageGet(key);
-        if (v === undefined) throw Error(`key ${stringify(key)} not found in baggage`);
-        return v.value;
-      },
-      init: (key, value) => {
-        check(key);
-        if (bridge.baggageGet(key) !== undefined) throw Error(`key ${stringify(key)} already registered in baggage`);
-        bridge.baggageSet(key, harden(value));
-      },
-      set: (key, value) => {
-        check(key);
-        if (bridge.baggageGet(key) === undefined) throw Error(`key ${stringify(key)} not found in baggage`);
-        bridge.baggageSet(key, harden(value));
-      },
-      delete: key => {
-        check(key);
-        if (bridge.baggageGet(key) === undefined) throw Error(`key ${stringify(key)} not found in baggage`);
-        bridge.baggageDelete(key);
-      },
-      keys: () => bridge.baggageKeys(),
-      values: () => bridge.baggageKeys().map(k => bridge.baggageGet(k).value),
-      entries: () => bridge.baggageKeys().map(k => [k, bridge.baggageGet(k).value]),
-      getSize: () => bridge.baggageKeys().length,
-    };
-    return Far('Baggage', b);
-  }
-
   // --- @agoric/kmarshal: capdata in kernel-slot form ---------------------------
   // For vats that build or read capdata by hand: references are stand-ins
   // naming a kref (kslot), and kser/kunser use Cooper's own smallcaps codec.
@@ -373,6 +338,71 @@
     kunser: capdata => bridge.kunser(capdata.body, capdata.slots, kslot),
   };
 
+  // --- the data model: patterns.js, built on first use -------------------------
+  // @endo/patterns, @agoric/store and @endo/exo, and the rank-order and
+  // encoding exports of @endo/marshal, come from patterns.js (spliced in
+  // here by jsvat.go), made on the first import that needs them.
+  const makePatterns = /*@@patterns.js@@*/ null;
+  let patternsKit;
+  const getPatterns = () => {
+    if (patternsKit === undefined) {
+      patternsKit = makePatterns({ harden, Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v) });
+    }
+    return patternsKit;
+  };
+  const pick = (names, extra = {}) => () => {
+    const kit = getPatterns();
+    const m = { ...extra };
+    for (const name of names) m[name] = kit[name];
+    return m;
+  };
+  // lazyExports adds getters for names of the patterns kit to module m.
+  const lazyExports = (m, names) => {
+    for (const name of names) {
+      defineProperty(m, name, { get: () => getPatterns()[name], enumerable: true });
+    }
+    return m;
+  };
+  const patternsExports = ('isKey assertKey assertScalarKey isCopySet assertCopySet makeCopySet getCopySetKeys isCopyBag ' +
+    'assertCopyBag makeCopyBag makeCopyBagFromElements getCopyBagEntries isCopyMap assertCopyMap makeCopyMap getCopyMapEntries ' +
+    'coerceToElements coerceToBagEntries bagCompare setCompare compareKeys keyLT keyLTE keyEQ keyGTE keyGT M matches mustMatch ' +
+    'getRankCover isPattern assertPattern isAwaitArgGuard assertAwaitArgGuard isRawGuard assertMethodGuard assertInterfaceGuard ' +
+    'kindOf containerHasSplit getAwaitArgGuardPayload getMethodGuardPayload getInterfaceGuardPayload getInterfaceMethodKeys').split(' ');
+  const exoExports = 'initEmpty defineExoClass defineExoClassKit makeExo GET_INTERFACE_GUARD'.split(' ');
+  const storeExports = ('makeScalarMapStore makeScalarSetStore makeScalarWeakMapStore makeScalarWeakSetStore provideLazy ' +
+    'makeAtomicProvider isKey assertKey assertScalarKey makeCopySet getCopySetKeys makeCopyBag makeCopyBagFromElements ' +
+    'getCopyBagEntries makeCopyMap getCopyMapEntries coerceToElements coerceToBagEntries compareKeys keyLT keyLTE keyEQ keyGTE ' +
+    'keyGT setCompare bagCompare M getRankCover isPattern assertPattern matches mustMatch isCopySet isCopyMap ' +
+    'initEmpty defineExoClass defineExoClassKit makeExo').split(' ');
+  const marshalExports = ('compareRank compareAntiRank makeFullOrderComparatorKit sortByRank isRankSorted assertRankSorted ' +
+    'getPassStyleCover unionRankCovers intersectRankCovers recordNames recordValues zeroPad makeEncodePassable ' +
+    'makeDecodePassable makePassableKit isEncodedRemotable passStylePrefixes').split(' ');
+  const passStyleExports = 'nameForPassableSymbol passableSymbolForName isPassableSymbol assertPassable filterIterable mapIterable'.split(' ');
+  const lazyModules = {
+    '@endo/patterns': pick(patternsExports),
+    '@endo/exo': pick(exoExports),
+    '@agoric/store': pick(storeExports),
+  };
+
+  // --- the virtual and durable data layer: vatdata.js, built on first use -----
+  // Baggage, @agoric/vat-data's big collections, kinds, exos and promise
+  // watchers, with their state in the vatstore (spliced in by jsvat.go).
+  const makeVatData = /*@@vatdata.js@@*/ null;
+  let vatDataKit;
+  const getVatData = () => {
+    if (vatDataKit === undefined) {
+      vatDataKit = makeVatData({ bridge, harden, Far, passStyleOf, isPromise: v => isPromise(v), q, Fail, getPatterns });
+    }
+    return vatDataKit;
+  };
+  lazyModules['@agoric/vat-data'] = () => {
+    const m = { ...getVatData().module };
+    for (const name of 'M makeScalarMapStore makeScalarWeakMapStore makeScalarSetStore makeScalarWeakSetStore'.split(' ')) {
+      m[name] = getPatterns()[name];
+    }
+    return m;
+  };
+
   // --- modules ----------------------------------------------------------------
   const passStyle = { Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v) };
   const errors = { Fail, q, X, b: q, assert, makeError, annotateError, details: X, quote: q, redacted: X };
@@ -380,14 +410,17 @@
     '@endo/far': { Far, Remotable, E, passStyleOf, makeTagged, getInterfaceOf },
     '@endo/eventual-send': { E },
     '@endo/promise-kit': { makePromiseKit },
-    '@endo/marshal': { ...passStyle },
-    '@endo/pass-style': { ...passStyle },
+    '@endo/marshal': lazyExports({ ...passStyle }, [...marshalExports, ...passStyleExports]),
+    '@endo/pass-style': lazyExports({ ...passStyle }, passStyleExports),
     '@endo/errors': errors,
     '@agoric/assert': { ...errors, assert, details: X, quote: q },
     '@agoric/kmarshal': kmarshal,
   };
   const sealModule = m => {
-    for (const v of Object.values(m)) {
+    const descs = getOwnPropertyDescriptors(m);
+    for (const k of ownKeys(descs)) {
+      if (!('value' in descs[k])) continue; // a lazy export: not built yet
+      const v = descs[k].value;
       seal(v);
       if (typeof v === 'function' && v.prototype) seal(v.prototype);
       if (typeof v === 'function') Object.values(v).forEach(seal);
@@ -399,7 +432,13 @@
     sealModule(modules[name]);
   }
   function require(specifier) {
-    const m = modules[specifier];
+    let m = modules[specifier];
+    if (m === undefined && lazyModules[specifier] !== undefined) {
+      m = lazyModules[specifier]();
+      m.default = m;
+      sealModule(m);
+      modules[specifier] = m;
+    }
     if (m === undefined) {
       throw Error(`cannot import ${JSON.stringify(specifier)}: not a built-in module of Cooper vats`);
     }
@@ -448,7 +487,9 @@
   return {
     require,
     vatPowers: (sealModule(vatPowers), vatPowers),
-    makeBaggage,
+    makeBaggage: () => getVatData().baggage(),
+    reanimate: vref => getVatData().reanimate(vref),
+    vatDataHook: event => getVatData().upgradeHook(event),
     makePresence,
     kindOf,
     ifaceOf: v => ifaces.get(v),

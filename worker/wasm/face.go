@@ -226,52 +226,73 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		}
 		w.ls.Exit(failure, v)
 		return "", nil
-	case opBaggageGet:
-		body, ok := w.ls.VatstoreGet(baggagePrefix + payload)
-		if !ok {
-			return "", nil
+	case opVatstore:
+		var m [3]string
+		if json.Unmarshal([]byte(payload), &m) != nil {
+			return "", throwErr("vatstore: bad arguments")
 		}
-		v, err := capdata.Decode(capdata.CapData{Body: body})
+		switch m[0] {
+		case "get":
+			if v, ok := w.ls.VatstoreGet(m[1]); ok {
+				return "v" + v, nil
+			}
+		case "set":
+			w.ls.VatstoreSet(m[1], m[2])
+		case "delete":
+			w.ls.VatstoreDelete(m[1])
+		case "next":
+			if k, ok := w.ls.VatstoreGetNextKey(m[1]); ok {
+				return "v" + k, nil
+			}
+		default:
+			return "", throwErr("vatstore: unknown operation")
+		}
+		return "", nil
+	case opSerialize:
+		v, err := w.decode(payload)
 		if err != nil {
-			return "", throwErr(fmt.Sprintf("baggage entry %q is corrupt: %v", payload, err))
+			return "", throwErr(err.Error())
+		}
+		cd, err := w.ls.Serialize(v)
+		if err != nil {
+			return "", throwErr(err.Error())
+		}
+		slots := cd.Slots
+		if slots == nil {
+			slots = []vat.VRef{}
+		}
+		out, _ := json.Marshal([]any{cd.Body, slots})
+		return string(out), nil
+	case opUnserialize:
+		var body string
+		var slots []vat.VRef
+		var raw []json.RawMessage
+		if json.Unmarshal([]byte(payload), &raw) != nil || len(raw) != 2 || json.Unmarshal(raw[0], &body) != nil || json.Unmarshal(raw[1], &slots) != nil {
+			return "", throwErr("unserialize: bad arguments")
+		}
+		v, err := w.ls.Unserialize(vat.CapData{Body: body, Slots: slots})
+		if err != nil {
+			if failed := w.ls.Failed(); failed != nil {
+				return "", failed
+			}
+			return "", throwErr(err.Error())
 		}
 		s, err := encodeWire(v)
 		if err != nil {
 			return "", throwErr(err.Error())
 		}
-		return "v" + s, nil
-	case opBaggageSet:
-		var m []json.RawMessage
-		var key string
-		if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 2 || json.Unmarshal(m[0], &key) != nil {
-			return "", throwErr("baggage: bad arguments")
+		return s, nil
+	case opRegisterVirtual:
+		var h uint32
+		var vref string
+		var raw []json.RawMessage
+		if json.Unmarshal([]byte(payload), &raw) != nil || len(raw) != 2 || json.Unmarshal(raw[0], &h) != nil || json.Unmarshal(raw[1], &vref) != nil {
+			return "", throwErr("registerVirtual: bad arguments")
 		}
-		v, err := w.decode(string(m[1]))
-		if err != nil {
+		if err := w.ls.RegisterVirtual(vat.VRef(vref), w.seen(handle(h))); err != nil {
 			return "", throwErr(err.Error())
 		}
-		cd, err := capdata.Encode(v)
-		if err != nil || len(cd.Slots) > 0 {
-			return "", throwErr("baggage holds data only (no objects or promises) in this version of Cooper")
-		}
-		w.ls.VatstoreSet(baggagePrefix+key, cd.Body)
 		return "", nil
-	case opBaggageDelete:
-		w.ls.VatstoreDelete(baggagePrefix + payload)
-		return "", nil
-	case opBaggageKeys:
-		keys := []string{}
-		prev := baggagePrefix
-		for {
-			k, ok := w.ls.VatstoreGetNextKey(prev)
-			if !ok || !strings.HasPrefix(k, baggagePrefix) {
-				break
-			}
-			keys = append(keys, strings.TrimPrefix(k, baggagePrefix))
-			prev = k
-		}
-		out, _ := json.Marshal(keys)
-		return string(out), nil
 	case opKser:
 		return w.kser(payload)
 	case opKunser:
@@ -387,4 +408,28 @@ func (w *Worker) console(level, line string) {
 	if w.spec.Console != nil {
 		w.spec.Console(level, line)
 	}
+}
+
+func (f *face) Reanimate(vref vat.VRef) (any, error) {
+	w := f.w()
+	r, ok := w.call('V', string(vref))
+	if !ok {
+		return nil, w.ls.Failed()
+	}
+	if strings.HasPrefix(r, "x") {
+		return nil, errors.New(r[1:])
+	}
+	return w.handleOf(strings.TrimPrefix(r, "h")), nil
+}
+
+func (f *face) DurableHook(event string) error {
+	w := f.w()
+	r, ok := w.call('H', event)
+	if !ok {
+		return w.ls.Failed()
+	}
+	if strings.HasPrefix(r, "x") {
+		return errors.New(r[1:])
+	}
+	return nil
 }

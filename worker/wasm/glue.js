@@ -19,8 +19,9 @@
   // Ops of the Go handler (worker.go); negative ones are the engine's own.
   const OP = {
     isRemote: 1, send: 2, sendOnly: 3, console: 4, testLog: 5, exit: 6,
-    baggageGet: 7, baggageSet: 8, baggageDelete: 9, baggageKeys: 10,
+    // 7–10 were the data-only baggage of earlier versions.
     kser: 11, kunser: 12, watched: 13,
+    vatstore: 14, serialize: 15, unserialize: 16, registerVirtual: 17,
     isPromise: -1, promiseState: -2, promiseResult: -3,
   };
   const call = (op, s) => {
@@ -203,23 +204,30 @@
       }
       call(OP.exit, stringify([!!failure, w]));
     },
-    baggageGet: key => {
-      const r = call(OP.baggageGet, String(key));
-      return r === '' ? undefined : { value: unwire(r.slice(1)) };
+    // vatstore(op, key, value): "get"/"next" answer a string or undefined.
+    vatstore: (op, key, value) => {
+      const r = call(OP.vatstore, stringify([String(op), String(key), value === undefined ? '' : String(value)]));
+      return r === '' ? undefined : r.slice(1);
     },
-    baggageSet: (key, v) => {
+    serialize: value => {
       let w;
       try {
-        w = enc(v, 0);
+        w = wire(value);
       } catch (e) {
         throw TypeError(passMessage(e));
       }
-      call(OP.baggageSet, stringify([String(key), w]));
+      return parse(call(OP.serialize, w));
     },
-    baggageDelete: key => {
-      call(OP.baggageDelete, String(key));
+    unserialize: (body, slots) => {
+      const list = [];
+      const n = slots.length;
+      if (!(n >= 0 && n <= 10000)) throw TypeError('unserialize: too many slots');
+      for (let i = 0; i < n; i += 1) list.push(String(slots[i]));
+      return unwire(call(OP.unserialize, stringify([String(body), list])));
     },
-    baggageKeys: () => parse(call(OP.baggageKeys, '')),
+    registerVirtual: (rep, vref) => {
+      call(OP.registerVirtual, stringify([hid(rep), String(vref)]));
+    },
     kser: (value, f) => {
       let w;
       try {
@@ -377,6 +385,23 @@
       const [id, w] = parse(s);
       Promise.resolve(obj(id)).then(v => watchReport(w, false, v), e => watchReport(w, true, e));
       return '';
+    },
+    // reanimate(vref): the handle of the representative, or "x" + why not.
+    V: s => {
+      try {
+        return `h${hid(env.reanimate(s))}`;
+      } catch (e) {
+        return `x${describeThrown(e)}`;
+      }
+    },
+    // hook(event): "" or "x" + the error.
+    H: s => {
+      try {
+        env.vatDataHook(s);
+        return '';
+      } catch (e) {
+        return `x${describeThrown(e)}`;
+      }
     },
     // kref(id): krefOf(value) during kser.
     K: s => {

@@ -47,17 +47,19 @@ const (
 	opConsole
 	opTestLog
 	opExit
-	opBaggageGet
-	opBaggageSet
-	opBaggageDelete
-	opBaggageKeys
+	_ // 7–10: the data-only baggage of earlier versions
+	_
+	_
+	_
 	opKser
 	opKunser
 	opWatched
+	opVatstore
+	opSerialize
+	opUnserialize
+	opRegisterVirtual
 )
 
-// baggagePrefix is where baggage entries live in the vatstore (as in the goja worker).
-const baggagePrefix = "baggage."
 
 // maxKunserSlots bounds the slots kunser accepts.
 const maxKunserSlots = 10_000
