@@ -47,6 +47,7 @@ type saved struct {
 	NextExport  uint64     `json:"nextExport"`
 	NextPromise uint64     `json:"nextPromise"`
 	NextErrorID uint64     `json:"nextErrorID"`
+	PromiseBase uint64     `json:"promiseBase"`
 	Slots       []savedRef `json:"slots"`    // slotToVal
 	Vals        []savedRef `json:"vals"`     // valToSlot
 	Exported    []savedRef `json:"exported"` // exportedVPIDs
@@ -94,7 +95,7 @@ func (ls *Liveslots) Save() ([]byte, error) {
 		return nil, errors.New("liveslots: save during a delivery")
 	}
 	s := saved{Version: savedVersion, ID: ls.id, Started: ls.started,
-		NextExport: ls.nextExport, NextPromise: ls.nextPromise, NextErrorID: ls.nextErrorID}
+		NextExport: ls.nextExport, NextPromise: ls.nextPromise, NextErrorID: ls.nextErrorID, PromiseBase: ls.promiseBase}
 	var err error
 	num := func(v any) uint64 {
 		n, ok := r.RefNumber(v)
@@ -154,7 +155,7 @@ func Restore(id vat.ID, face Restorable, data []byte) (*Liveslots, error) {
 	}
 	ls := New(id, face)
 	ls.started = s.Started
-	ls.nextExport, ls.nextPromise, ls.nextErrorID = s.NextExport, s.NextPromise, s.NextErrorID
+	ls.nextExport, ls.nextPromise, ls.nextErrorID, ls.promiseBase = s.NextExport, s.NextPromise, s.NextErrorID, s.PromiseBase
 	value := func(r savedRef, promise bool) (any, error) {
 		if _, err := vat.ParseVRef(string(r.VRef)); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadState, err)
