@@ -46,27 +46,33 @@ type SnapshotInfo struct {
 // snapshotChange is a pending snapshot of a vat; nil info means deleted.
 type snapshotChange struct {
 	info *SnapshotInfo
-	data []byte // compressed
+	data []byte // uncompressed
 }
 
 // SaveSnapshot stores data as vat's current snapshot, replacing the
 // previous one, in the open crank, or in the block when no crank is open
 // (a snapshot taken between blocks changes no hashed state). The data are
-// compressed and addressed by their SHA-256.
+// addressed by their SHA-256 and compressed when the block is committed
+// (only a vat's last snapshot of a block is compressed and written); the
+// store keeps data, which the caller must not change.
 func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) SnapshotInfo {
 	sum := sha256.Sum256(data)
-	var buf bytes.Buffer
-	zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
-	zw.Write(data)
-	zw.Close()
-	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: hex.EncodeToString(sum[:]), Build: build,
-		Size: int64(len(data)), Stored: int64(buf.Len())}
+	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: hex.EncodeToString(sum[:]), Build: build, Size: int64(len(data))}
 	l := s.block
 	if s.crank != nil {
 		l = s.crank
 	}
-	l.snapshots[vat] = snapshotChange{info: &info, data: buf.Bytes()}
+	l.snapshots[vat] = snapshotChange{info: &info, data: data}
 	return info
+}
+
+// deflate compresses a snapshot for storage.
+func deflate(data []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	zw.Write(data)
+	zw.Close()
+	return buf.Bytes()
 }
 
 // DeleteSnapshot forgets vat's snapshot in the current crank.
@@ -118,10 +124,11 @@ func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok boo
 	if !ok {
 		return info, nil, false, nil
 	}
-	var stored []byte
 	if c, pending := s.pendingSnapshot(vat); pending {
-		stored = c.data
-	} else {
+		return info, c.data, true, nil
+	}
+	var stored []byte
+	{
 		st, err := s.stmt("SELECT data FROM snapshots WHERE hash = ?")
 		if err != nil {
 			return info, nil, true, s.fail(s.wrap("load snapshot of "+vat, err))
@@ -243,7 +250,7 @@ func (s *Store) writeSnapshots(b *layer) error {
 			continue
 		}
 		i := c.info
-		err := s.exec("INSERT OR IGNORE INTO snapshots (hash, size, data) VALUES (?, ?, ?)", i.Hash, i.Size, c.data)
+		err := s.exec("INSERT OR IGNORE INTO snapshots (hash, size, data) VALUES (?, ?, ?)", i.Hash, i.Size, deflate(c.data))
 		if err == nil {
 			err = s.exec("INSERT OR REPLACE INTO vatSnapshots (vatID, position, hash, build) VALUES (?, ?, ?, ?)", vat, i.Pos, i.Hash, i.Build)
 		}
