@@ -40,6 +40,8 @@ func TestCLIUpgrade(t *testing.T) {
 		{[]string{"upgrade", dir, "counter", filepath.Join(vats, "missing.js")}, "missing.js"},
 		{[]string{"upgrade", dir, "vatAdmin", filepath.Join(vats, "counter-v2.js")}, "the vat-admin vat cannot be upgraded"},
 		{[]string{"upgrade", dir, "counter", filepath.Join(vats, "counter-v2.js"), "--params", "{bad"}, "--params"},
+		// A JS vat does not upgrade to a Go vat.
+		{[]string{"upgrade", dir, "counter", "go-counter", "--go"}, "vat-upgrade failure: unknown bundle go-counter"},
 	} {
 		_, _, err := cli(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
