@@ -125,6 +125,7 @@ func Build(dir string, cfg *Config, opts Options) (*Draft, error) {
 		return nil, err
 	}
 	d.Kernel = newKernel(dir, st, opts)
+	d.db = st
 	d.lock = lock
 	if err := d.initialize(cfg); err != nil {
 		d.Discard()
@@ -147,7 +148,7 @@ func (d *Draft) Publish() (*Kernel, error) {
 	if err := d.Commit(); err != nil {
 		return nil, err
 	}
-	if err := d.store.MoveTo(filepath.Join(d.dir, DBName)); err != nil {
+	if err := d.db.MoveTo(filepath.Join(d.dir, DBName)); err != nil {
 		return nil, err
 	}
 	k := d.Kernel

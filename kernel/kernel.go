@@ -58,8 +58,11 @@ const DefaultDeliveryLimit = 100_000_000
 // Kernel is a running kernel on one directory. It is not safe for
 // concurrent use.
 type Kernel struct {
-	dir     string
-	store   *store.Store
+	dir   string
+	store Storage
+	// db is the database as opened, for Store; the kernel itself reaches
+	// it only through store.
+	db      *store.Store
 	state   *state.State
 	opts    Options
 	vats    map[vat.ID]*vatHandle
@@ -82,7 +85,7 @@ type Kernel struct {
 	lock  *dirLock
 }
 
-func newKernel(dir string, st *store.Store, opts Options) *Kernel {
+func newKernel(dir string, st Storage, opts Options) *Kernel {
 	return &Kernel{
 		dir:       dir,
 		store:     st,
@@ -125,6 +128,7 @@ func Open(dir string, opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := newKernel(dir, st, opts)
+	k.db = st
 	k.lock = lock
 	if err := k.start(); err != nil {
 		k.Close()
@@ -288,7 +292,7 @@ func (k *Kernel) Dir() string { return k.dir }
 func (k *Kernel) State() *state.State { return k.state }
 
 // Store gives access to the underlying store (for dump, replay and tests).
-func (k *Kernel) Store() *store.Store { return k.store }
+func (k *Kernel) Store() *store.Store { return k.db }
 
 // bug stops the kernel on a broken invariant.
 func (k *Kernel) bug(format string, args ...any) {
