@@ -236,7 +236,10 @@ func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, erro
 	return h, nil
 }
 
-// workerSpec resolves a vat source into what a worker needs.
+// workerSpec resolves a vat source into the code a worker runs: a bundle's
+// bytes or the name of a Go vat. Which kind of worker runs it is the
+// Maker's choice. Vats run from bundles are metered: they get the kernel's
+// delivery limit unless they have their own.
 func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) (vat.Spec, error) {
 	spec := vat.Spec{ID: id, Name: opts.Name, DeliveryLimit: opts.DeliveryLimit}
 	bundleID := src.BundleID
@@ -244,7 +247,7 @@ func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) 
 		if bid, ok := k.state.NamedBundle(src.BundleName); ok {
 			bundleID = bid
 		} else if k.opts.Maker.HasGoVat(src.BundleName) {
-			spec.Type, spec.GoName = vat.ManagerGo, src.BundleName
+			spec.GoName = src.BundleName
 			return spec, nil
 		} else {
 			return spec, fmt.Errorf("no bundle or Go vat named %q", src.BundleName)
@@ -254,7 +257,7 @@ func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) 
 	if err != nil {
 		return spec, fmt.Errorf("bundle %s: %w", bundleID, err)
 	}
-	spec.Type, spec.Bundle = vat.ManagerJS, data
+	spec.Bundle = data
 	if spec.DeliveryLimit == 0 {
 		spec.DeliveryLimit = k.limits.DeliveryComputrons
 	}
