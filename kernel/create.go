@@ -329,7 +329,7 @@ func (k *Kernel) startVat(id vat.ID, src state.Source, opts state.VatOptions, pa
 		h.opts = opts
 		k.state.SetVatOptions(id, opts)
 	}
-	k.emit(Event{Type: "create-vat", VatID: id, Name: opts.Name, Source: src.String()})
+	k.emit(Event{Type: EventCreateVat, VatID: id, Name: opts.Name, Source: src.String()})
 	k.vats[id] = h
 	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, params)})
 	failure := out.Err

@@ -185,7 +185,7 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 	// Only the current incarnation's deliveries are replayed.
 	start := k.state.TranscriptStart(id)
 	total := k.store.TranscriptLength(string(id)) - start
-	k.emit(Event{Type: "replay-start", VatID: id, Name: opts.Name, Deliveries: total})
+	k.emit(Event{Type: EventReplayStart, VatID: id, Name: opts.Name, Deliveries: total})
 	var n uint64
 	err = k.store.ReadTranscript(string(id), start, func(e store.TranscriptEntry) error {
 		h.replaying = true
@@ -203,7 +203,7 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 		h.worker.Close()
 		return err
 	}
-	k.emit(Event{Type: "replay-finish", VatID: id, Name: opts.Name, Deliveries: n})
+	k.emit(Event{Type: EventReplayFinish, VatID: id, Name: opts.Name, Deliveries: n})
 	k.vats[id] = h
 	return nil
 }
@@ -223,7 +223,7 @@ func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, erro
 		if h.replaying {
 			return
 		}
-		k.emit(Event{Type: "console", VatID: id, Name: opts.Name, Level: level, Line: line})
+		k.emit(Event{Type: EventConsole, VatID: id, Name: opts.Name, Level: level, Line: line})
 		if k.opts.Console != nil {
 			k.opts.Console(opts.Name, level, line)
 		}

@@ -99,7 +99,7 @@ func (k *Kernel) step() (info CrankInfo, ran bool, err error) {
 			return errEmpty
 		}
 		ran = true
-		k.emit(Event{Type: "crank-start", CrankType: string(item.Type), Item: &item})
+		k.emit(Event{Type: EventCrankStart, CrankType: string(item.Type), Item: &item})
 		out := k.process(item)
 		info = out.info
 		if out.abort {
@@ -182,7 +182,7 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 		f()
 	}
 	k.afterCommit = nil
-	k.emit(Event{Type: "crank-finish", CrankType: kind, CrankHash: crankHash, ActivityHash: activityHash})
+	k.emit(Event{Type: EventCrankFinish, CrankType: kind, CrankHash: crankHash, ActivityHash: activityHash})
 	k.crankNum++
 	return nil
 }

@@ -62,7 +62,7 @@ func (k *Kernel) doSyscall(h *vatHandle, d *delivery, s vat.Syscall) (vat.Syscal
 		if k.state.PromiseState(kp) == state.Unresolved {
 			k.state.AddSubscriber(kp, id)
 		} else {
-			k.push(state.RunQueueItem{Type: "notify", VatID: id, KPID: kp})
+			k.push(state.RunQueueItem{Type: state.ItemNotify, VatID: id, KPID: kp})
 		}
 		return vat.OK, nil
 	case vat.SysResolve:
