@@ -25,13 +25,13 @@ import (
 const DBName = "kernel.sqlite"
 
 // ErrNotKernel is returned by Open for a directory that holds no kernel.
-var ErrNotKernel = errors.New("not a kernel directory")
+var ErrNotKernel = errors.New("kernel: not a kernel directory")
 
 // ErrInUse is returned when another process runs the kernel in a directory.
-var ErrInUse = errors.New("kernel directory in use by another process")
+var ErrInUse = errors.New("kernel: directory in use by another process")
 
 // ErrPanicked is wrapped by every error of a kernel that has stopped.
-var ErrPanicked = errors.New("kernel panic")
+var ErrPanicked = errors.New("kernel: panic")
 
 // Options configure a kernel.
 type Options struct {

@@ -124,7 +124,7 @@ func (k *Kernel) step() (info CrankInfo, ran bool, err error) {
 	return info, ran, err
 }
 
-var errEmpty = errors.New("run queue empty")
+var errEmpty = errors.New("kernel: run queue empty")
 
 // hostCrank runs a change requested by the host as a crank of its own.
 func (k *Kernel) hostCrank(body func() error) error {

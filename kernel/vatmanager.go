@@ -78,6 +78,7 @@ const (
 	ReplayCorrupt  ReplayErrorKind = "corrupt entry"    // the transcript entry does not decode
 )
 
+// Error is the one-line report the CLI prints (anachrophobia in …).
 func (e *ReplayError) Error() string {
 	where := fmt.Sprintf("anachrophobia in %s (%s) delivery %d", e.Vat, e.Name, e.Delivery)
 	switch e.Kind {

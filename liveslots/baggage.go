@@ -37,7 +37,7 @@ func (b *Baggage) Get(key string) (v capdata.Value, found bool, err error) {
 	}
 	v, err = capdata.Decode(capdata.CapData{Body: body})
 	if err != nil {
-		return nil, false, fmt.Errorf("%w %q: %v", ErrBaggageCorrupt, key, err)
+		return nil, false, fmt.Errorf("%w %q: %w", ErrBaggageCorrupt, key, err)
 	}
 	return v, true, nil
 }

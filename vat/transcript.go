@@ -202,7 +202,7 @@ func DecodeTranscriptEntry(data []byte) (*TranscriptEntry, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedTranscript, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformedTranscript, err)
 	}
 	if raw.D == nil || raw.R == nil {
 		return nil, fmt.Errorf("%w: missing field", ErrMalformedTranscript)
@@ -242,7 +242,7 @@ type arr struct {
 func newArr(data []byte) *arr {
 	a := &arr{}
 	if err := json.Unmarshal(data, &a.items); err != nil {
-		a.err = fmt.Errorf("%w: %v", ErrMalformedTranscript, err)
+		a.err = fmt.Errorf("%w: %w", ErrMalformedTranscript, err)
 	}
 	return a
 }
@@ -262,7 +262,7 @@ func (a *arr) str(i int) string {
 	}
 	s, err := capdata.UnquoteJSONString(string(bytes.TrimSpace(a.items[i])))
 	if err != nil {
-		a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
+		a.err = fmt.Errorf("%w: element %d: %w", ErrMalformedTranscript, i, err)
 	}
 	return s
 }
@@ -278,7 +278,7 @@ func (a *arr) boolean(i int) bool {
 	var v bool
 	if a.err == nil {
 		if err := json.Unmarshal(a.items[i], &v); err != nil {
-			a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
+			a.err = fmt.Errorf("%w: element %d: %w", ErrMalformedTranscript, i, err)
 		}
 	}
 	return v
@@ -288,7 +288,7 @@ func (a *arr) uint(i int) uint64 {
 	var v uint64
 	if a.err == nil {
 		if err := json.Unmarshal(a.items[i], &v); err != nil {
-			a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
+			a.err = fmt.Errorf("%w: element %d: %w", ErrMalformedTranscript, i, err)
 		}
 	}
 	return v
@@ -323,7 +323,7 @@ func (a *arr) resolutions(i int) []Resolution {
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(a.items[i], &items); err != nil {
-		a.err = fmt.Errorf("%w: resolutions: %v", ErrMalformedTranscript, err)
+		a.err = fmt.Errorf("%w: resolutions: %w", ErrMalformedTranscript, err)
 		return nil
 	}
 	rs := make([]Resolution, len(items))
