@@ -79,16 +79,18 @@ func NewMaker(extra gonative.Registry) *Maker {
 	return &Maker{GoVats: reg, Programs: js.NewPrograms(), JSWorker: os.Getenv(JSWorkerEnv), Wasm: wasm.NewMaker(wasm.Options{})}
 }
 
-// NewWorker starts a worker for spec.
+// NewWorker starts a worker for spec. This is the table of worker kinds: a
+// Go vat compiled in runs on gonative, a bundle on the JS engine JSWorker
+// names (goja or wasm).
 func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
-	switch spec.Type {
-	case vat.ManagerGo:
+	switch {
+	case spec.GoName != "":
 		ctor, ok := m.GoVats[spec.GoName]
 		if !ok {
 			return nil, fmt.Errorf("no Go vat named %q in this binary", spec.GoName)
 		}
 		return gonative.New(spec, ctor), nil
-	case vat.ManagerJS:
+	case spec.Bundle != nil:
 		switch m.JSWorker {
 		case "", "goja":
 		case "wasm":
@@ -106,7 +108,7 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 		}
 		return w, nil
 	}
-	return nil, fmt.Errorf("vat %s: manager type %q is not available", spec.ID, spec.Type)
+	return nil, fmt.Errorf("vat %s: no code (neither a bundle nor a Go vat)", spec.ID)
 }
 
 // CheckBundle validates a bundle given at run time and returns its ID and

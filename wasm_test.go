@@ -49,7 +49,7 @@ func TestWasmHostileVats(t *testing.T) {
 			  "driver": {"sourceSpec": "driver.js"}, "target1": {"sourceSpec": "target.js"}, "target2": {"sourceSpec": "target.js"},
 			  "hostile": {"sourceSpec": "hostile.js", "creationOptions": {"deliveryComputronLimit": 10000000}}}}`
 			k := jsKernel(t, dir, config, cooper.Options{JSWorker: "wasm", JSMemoryLimit: 16 << 20, Observer: func(e kernel.Event) {
-				if e.Type == "terminate-vat" {
+				if e.Type == kernel.EventTerminateVat {
 					reasons = append(reasons, string(e.VatID)+": "+e.Reason)
 				}
 			}})

@@ -81,7 +81,7 @@ func (k *Kernel) terminateVat(id vat.ID, reject bool, info state.CapData) error 
 	k.decRefs(k.state.VatParameters(id).Slots)
 	k.state.DeleteVatState(id)
 	k.store.DeleteTranscript(string(id))
-	k.emit(Event{Type: "terminate-vat", VatID: id, Name: opts.Name, Rejected: reject, Reason: reason})
+	k.emit(Event{Type: EventTerminateVat, VatID: id, Name: opts.Name, Rejected: reject, Reason: reason})
 	infoVal, err := decodeKernel(info)
 	if err != nil {
 		infoVal = &capdata.Error{Name: "Error", Message: reason}

@@ -150,7 +150,7 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		res.after = func() {
 			h.worker.Close()
 			k.vats[id] = old
-			k.emit(Event{Type: "upgrade-vat", VatID: id, Name: opts.Name, Reason: failure, Rejected: true})
+			k.emit(Event{Type: EventUpgradeVat, VatID: id, Name: opts.Name, Reason: failure, Rejected: true})
 			// vat-admin hears only "vat-upgrade failure" (as in SwingSet); the
 			// host's console gets the cause.
 			if k.opts.Console != nil {
@@ -164,7 +164,7 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		k.store.PruneTranscript(string(id), k.state.TranscriptStart(id))
 	}
 	k.afterCommit = append(k.afterCommit, func() { old.worker.Close() })
-	k.emit(Event{Type: "upgrade-vat", VatID: id, Name: opts.Name, Source: item.Source.String()})
+	k.emit(Event{Type: EventUpgradeVat, VatID: id, Name: opts.Name, Source: item.Source.String()})
 	k.queueToVatAdmin("vatUpgradeCallback", item.UpgradeID, true, capdata.Undefined{}, float64(newIncarnation))
 	return crankOutcome{info: CrankInfo{Delivered: id}}
 }

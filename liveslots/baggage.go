@@ -46,7 +46,7 @@ func (b *Baggage) Get(key string) (v capdata.Value, found bool, err error) {
 			Slots []vat.VRef `json:"slots"`
 		}
 		if err := json.Unmarshal([]byte(raw), &stored); err != nil {
-			return nil, false, fmt.Errorf("%w %q: %v", ErrBaggageCorrupt, key, err)
+			return nil, false, fmt.Errorf("%w %q: %w", ErrBaggageCorrupt, key, err)
 		}
 		cd = vat.CapData{Body: stored.Body, Slots: stored.Slots}
 	}
@@ -55,7 +55,7 @@ func (b *Baggage) Get(key string) (v capdata.Value, found bool, err error) {
 		if b.ls.failed != nil {
 			return nil, false, b.ls.failed
 		}
-		return nil, false, fmt.Errorf("%w %q: %v", ErrBaggageCorrupt, key, err)
+		return nil, false, fmt.Errorf("%w %q: %w", ErrBaggageCorrupt, key, err)
 	}
 	return v, true, nil
 }

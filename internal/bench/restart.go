@@ -141,7 +141,7 @@ func RestartChild(ctx context.Context, dir string, expect int, stdout io.Writer)
 	replayed := 0
 	start := time.Now()
 	k, err := cooper.Open(dir, Options(func(e kernel.Event) {
-		if e.Type == "replay-finish" {
+		if e.Type == kernel.EventReplayFinish {
 			replayed += int(e.Deliveries)
 		}
 	}))

@@ -11,7 +11,7 @@ import (
 // GoVats returns the Go vats scripts may name in their configs.
 func GoVats() gonative.Registry {
 	return gonative.Registry{
-		"test-baggage": baggageVat,
+		"test-baggage":   baggageVat,
 		"test-keeper-v1": keeperVat("v1"),
 		"test-keeper-v2": keeperVat("v2"),
 	}

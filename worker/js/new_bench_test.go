@@ -20,8 +20,7 @@ export function buildRootObject() { let n = 0; return Far('c', { inc: () => (n +
 	UseUTC()
 	programs := NewPrograms()
 	spec := vat.Spec{ID: "v1", Name: "c", Bundle: bd.Marshal()}
-	b.ResetTimer()
-	for range b.N {
+	for b.Loop() {
 		w, err := New(spec, programs)
 		if err != nil {
 			b.Fatal(err)
@@ -32,7 +31,7 @@ export function buildRootObject() { let n = 0; return Far('c', { inc: () => (n +
 
 // BenchmarkBareRuntime is the floor: goja.New plus metering.Install.
 func BenchmarkBareRuntime(b *testing.B) {
-	for range b.N {
+	for b.Loop() {
 		rt := goja.New()
 		m := metering.NewMeter(rt)
 		if err := metering.Install(rt, m, metering.Options{}); err != nil {

@@ -60,7 +60,6 @@ const (
 	opRegisterVirtual
 )
 
-
 // maxKunserSlots bounds the slots kunser accepts.
 const maxKunserSlots = 10_000
 
