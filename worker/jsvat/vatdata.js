@@ -18,6 +18,7 @@
 //   vom.o+dK/I           state of durable object I of kind K: {prop: capdata}
 //   vv.vom.o+vK/I        state of virtual object I of kind K
 //   vc.N.|schemata       durable collection N: capdata of {label, keyShape?, valueShape?}
+//   vc.N.|kind           its store kind (scalarDurableMapStore...)
 //   vc.N.|entryCount, vc.N.|nextOrdinal, vc.N.|<vref> (ordinal of a remotable key)
 //   vc.N.<encoded key>   an entry (capdata of its value; rank order = key order)
 //   vv.vc.N.…            the same for a virtual collection
@@ -288,6 +289,7 @@
       });
     }
     vsSet(`${prefix}|schemata`, toJSON(cd));
+    vsSet(`${prefix}|kind`, kind.name);
     if (!kind.weak) vsSet(`${prefix}|entryCount`, '0');
     vsSet(`${prefix}|nextOrdinal`, '1');
     return collection(kindID, id);
