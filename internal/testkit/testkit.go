@@ -43,7 +43,8 @@ import (
 
 // RunScripts runs every datadriven script matching glob (relative to the
 // test's package directory), each in two modes: straight through, and
-// restarting the kernel after every block. goVats are the Go vats the
+// restarting the kernel after every block; both kernels must end with the
+// same activity hash. goVats are the Go vats the
 // scripts' configs may name, added to the built-in ones.
 func RunScripts(t *testing.T, glob string, goVats gonative.Registry) {
 	t.Helper()
@@ -56,6 +57,7 @@ func RunScripts(t *testing.T, glob string, goVats gonative.Registry) {
 	}
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		hashes := map[bool]string{}
 		for _, restart := range []bool{false, true} {
 			mode := "straight"
 			if restart {
@@ -69,7 +71,15 @@ func RunScripts(t *testing.T, glob string, goVats gonative.Registry) {
 				env.RestartEveryBlock = restart
 				defer env.Close()
 				datadriven.RunTest(t, path, env.Handle)
+				if env.k != nil {
+					hashes[restart] = env.k.Store().ActivityHash()
+				}
 			})
+		}
+		// The two kernels (one restarted after every block) went through
+		// the same cranks: they must end in the same state.
+		if a, b := hashes[false], hashes[true]; a != "" && b != "" && a != b {
+			t.Errorf("%s: activity hash %s straight, %s restarting after every block", name, a, b)
 		}
 	}
 }
