@@ -6,6 +6,7 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 )
 
@@ -19,6 +20,9 @@ func TestWasmWorkerSuite(t *testing.T) {
 		"RestartAndDeterminism": TestJSRestartAndDeterminism,
 		"BadBundles":            TestJSBadBundlesFailInit,
 		"Stopper":               TestStopperInterruptsDelivery,
+		"PatternsParity": func(t *testing.T) {
+			testkit.CheckSwingSetParity(t, "kernel/testdata/swingset/patterns")
+		},
 	} {
 		t.Run(name, f)
 	}

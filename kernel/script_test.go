@@ -16,7 +16,7 @@ func TestScripts(t *testing.T) {
 // TestSwingSetParity runs scenario vats on Cooper and compares what they
 // log and answer with what SwingSet 0.33 did with the same vats and calls.
 func TestSwingSetParity(t *testing.T) {
-	for _, dir := range []string{"promises", "terminate", "vatadmin"} {
+	for _, dir := range []string{"patterns", "promises", "terminate", "vatadmin"} {
 		t.Run(dir, func(t *testing.T) {
 			testkit.CheckSwingSetParity(t, "testdata/swingset/"+dir)
 		})
