@@ -80,7 +80,10 @@ const toJSON = v =>
 
 async function runCase(name) {
   const steps = JSON.parse(fs.readFileSync(path.join(dir, `${name}.steps.json`), 'utf-8'));
-  const swingConfig = { bootstrap: config.bootstrap, defaultManagerType: 'local', vats: {} };
+  const swingConfig = { bootstrap: config.bootstrap, defaultManagerType: 'local', vats: {}, bundles: {} };
+  for (const [bundleName, spec] of Object.entries(config.bundles || {})) {
+    swingConfig.bundles[bundleName] = { bundle: await bundleFile(spec.sourceSpec) };
+  }
   for (const [vatName, spec] of Object.entries(config.vats)) {
     swingConfig.vats[vatName] = {
       bundle: await bundleFile(spec.sourceSpec),
