@@ -527,7 +527,7 @@
     defineDurableExoClassKit(provideKindHandle(baggage, tag), interfaceGuardKit, init, methodsKit, options);
   const prepareExo = (baggage, tag, interfaceGuard, methods, options) => {
     const make = prepareExoClass(baggage, tag, interfaceGuard, P().initEmpty, methods, options);
-    return provide(baggage, `the_${tag}`, () => make());
+    return provide(baggage, `${tag}_singleton`, () => make());
   };
   const prepareSingleton = (baggage, tag, methods, options) => prepareExo(baggage, tag, undefined, methods, options);
   const ignoreContext = method => (_context, ...args) => method(...args);
@@ -632,7 +632,7 @@
         const desc = parse(vsGet(k));
         if (desc.defined && !kinds.has(desc.kindID)) missing.push(desc.tag);
       }
-      missing.length === 0 || Fail`defineDurableKind not called for tags: ${q(missing)}`;
+      if (missing.length > 0) throw Error(`defineDurableKind not called for tags: [${missing.join(',')}]`);
       if (vsGet('watchedPromiseTableID') !== undefined) {
         for (const vpid of watched().keys()) {
           followDurably(unserialize({ body: '#"&0"', slots: [vpid] }), vpid);
