@@ -16,7 +16,7 @@ import (
 )
 
 // ErrConfig is wrapped by every configuration error.
-var ErrConfig = errors.New("config")
+var ErrConfig = errors.New("cooper: config")
 
 // Config is a SwingSet-style kernel configuration file:
 //
@@ -110,7 +110,7 @@ const MaxConfigSize = 16 << 20
 func ReadConfig(path string) (*Config, error) {
 	data, err := bundle.ReadFileLimit(path, MaxConfigSize, "config")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	cfg, err := ParseConfig(data)
 	if err != nil {
@@ -124,7 +124,7 @@ func ReadConfig(path string) (*Config, error) {
 func ParseConfig(data []byte) (*Config, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, jsonError(data, err))
+		return nil, fmt.Errorf("%w: %w", ErrConfig, jsonError(data, err))
 	}
 	cfg := &Config{Ignored: map[string]json.RawMessage{}}
 	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true, "limits": true, "pruneOldIncarnations": true,
@@ -144,7 +144,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return cfg, cfg.check()
 }
@@ -153,7 +153,7 @@ func jsonError(data []byte, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line := 1 + bytes.Count(data[:se.Offset], []byte("\n"))
-		return fmt.Errorf("invalid JSON at line %d: %v", line, err)
+		return fmt.Errorf("invalid JSON at line %d: %w", line, err)
 	}
 	return err
 }
@@ -254,7 +254,7 @@ func (c *Config) Resolve() (*kernel.Config, error) {
 	load := func(what string, b BundleSpec) (string, error) {
 		bd, err := b.load(dir)
 		if err != nil {
-			return "", fmt.Errorf("%w: %s: %v", ErrConfig, what, err)
+			return "", fmt.Errorf("%w: %s: %w", ErrConfig, what, err)
 		}
 		id := bundle.ID(bd.Marshal())
 		kc.Bundles[id] = bd.Marshal()
@@ -286,7 +286,7 @@ func (c *Config) Resolve() (*kernel.Config, error) {
 		if len(v.Parameters) > 0 {
 			p, err := ParseJSONValue(v.Parameters)
 			if err != nil {
-				return nil, fmt.Errorf("%w: vat %q parameters: %v", ErrConfig, name, err)
+				return nil, fmt.Errorf("%w: vat %q parameters: %w", ErrConfig, name, err)
 			}
 			vc.Parameters = p
 		}

@@ -86,16 +86,18 @@ func NewMaker(extra gonative.Registry) *Maker {
 	return &Maker{GoVats: reg, Programs: js.NewPrograms(), JSWorker: os.Getenv(JSWorkerEnv), Wasm: wasm.NewMaker(wasm.Options{})}
 }
 
-// NewWorker starts a worker for spec.
+// NewWorker starts a worker for spec. This is the table of worker kinds: a
+// Go vat compiled in runs on gonative, a bundle on the JS engine JSWorker
+// names (goja or wasm).
 func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
-	switch spec.Type {
-	case vat.ManagerGo:
+	switch {
+	case spec.GoName != "":
 		ctor, ok := m.GoVats[spec.GoName]
 		if !ok {
 			return nil, fmt.Errorf("no Go vat named %q in this binary", spec.GoName)
 		}
 		return gonative.New(spec, ctor), nil
-	case vat.ManagerJS:
+	case spec.Bundle != nil:
 		switch m.JSWorker {
 		case "", "goja":
 		case "wasm":
@@ -113,13 +115,13 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 		}
 		return w, nil
 	}
-	return nil, fmt.Errorf("vat %s: manager type %q is not available", spec.ID, spec.Type)
+	return nil, fmt.Errorf("vat %s: no code (neither a bundle nor a Go vat)", spec.ID)
 }
 
 // SnapshotBuild returns the build of the heap snapshots a worker for spec
 // takes: wasm JS vats take them, other workers do not ("").
 func (m *Maker) SnapshotBuild(spec vat.Spec) (string, error) {
-	if spec.Type != vat.ManagerJS || m.JSWorker != "wasm" {
+	if spec.Bundle == nil || spec.GoName != "" || m.JSWorker != "wasm" {
 		return "", nil
 	}
 	return m.Wasm.Build()
@@ -127,7 +129,7 @@ func (m *Maker) SnapshotBuild(spec vat.Spec) (string, error) {
 
 // RestoreWorker starts a wasm JS worker from a heap snapshot.
 func (m *Maker) RestoreWorker(spec vat.Spec, snapshot []byte) (vat.Worker, error) {
-	if spec.Type != vat.ManagerJS || m.JSWorker != "wasm" {
+	if spec.Bundle == nil || spec.GoName != "" || m.JSWorker != "wasm" {
 		return nil, fmt.Errorf("vat %s: only wasm JS workers restore snapshots", spec.ID)
 	}
 	w, err := m.Wasm.Restore(spec, snapshot)

@@ -188,7 +188,7 @@ func TestKillDynamicVat(t *testing.T) {
 func TestMeteredVatIsTerminatedOnUnderflow(t *testing.T) {
 	var reasons []string
 	k, _ := dynKernel(t, cooper.Options{Observer: func(e kernel.Event) {
-		if e.Type == "terminate-vat" {
+		if e.Type == kernel.EventTerminateVat {
 			reasons = append(reasons, e.Reason)
 		}
 	}})

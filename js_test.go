@@ -136,7 +136,7 @@ func TestJSRunawayVatsAreTerminatedAlone(t *testing.T) {
 			dir := t.TempDir()
 			var reasons []string
 			k := jsKernel(t, dir, jsScenarioConfig, cooper.Options{Observer: func(e kernel.Event) {
-				if e.Type == "terminate-vat" {
+				if e.Type == kernel.EventTerminateVat {
 					reasons = append(reasons, e.Reason)
 				}
 			}})

@@ -284,7 +284,7 @@ func TestIllegalSyscallsTerminateOnlyTheVat(t *testing.T) {
 				{Name: "rogue", BundleName: "rogue"},
 			}}
 			k, err := kernel.Create(t.TempDir(), cfg, kernel.Options{Maker: maker, Observer: func(e kernel.Event) {
-				if e.Type == "terminate-vat" {
+				if e.Type == kernel.EventTerminateVat {
 					reasons = append(reasons, e.Reason)
 				}
 			}})

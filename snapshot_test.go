@@ -43,11 +43,11 @@ func newSnapRecorder() *snapRecorder {
 
 func (r *snapRecorder) observe(e kernel.Event) {
 	switch e.Type {
-	case "replay-finish":
+	case kernel.EventReplayFinish:
 		r.replayed[e.VatID] += e.Deliveries
-	case "snapshot-load":
+	case kernel.EventSnapshotLoad:
 		r.loaded[e.VatID] = e.DeliveryNum
-	case "snapshot":
+	case kernel.EventSnapshot:
 		r.taken++
 	}
 }

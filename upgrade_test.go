@@ -73,7 +73,7 @@ func testUpgradeBoundsReplay(t *testing.T, prune bool) {
 
 	replayed := map[vat.ID]uint64{}
 	k, err = cooper.Open(dir, cooper.Options{Observer: func(e kernel.Event) {
-		if e.Type == "replay-finish" {
+		if e.Type == kernel.EventReplayFinish {
 			replayed[e.VatID] = e.Deliveries
 		}
 	}})

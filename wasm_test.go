@@ -6,6 +6,7 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 )
 
@@ -19,6 +20,9 @@ func TestWasmWorkerSuite(t *testing.T) {
 		"RestartAndDeterminism": TestJSRestartAndDeterminism,
 		"BadBundles":            TestJSBadBundlesFailInit,
 		"Stopper":               TestStopperInterruptsDelivery,
+		"PatternsParity": func(t *testing.T) {
+			testkit.CheckSwingSetParity(t, "kernel/testdata/swingset/patterns")
+		},
 	} {
 		t.Run(name, f)
 	}
@@ -49,7 +53,7 @@ func TestWasmHostileVats(t *testing.T) {
 			  "driver": {"sourceSpec": "driver.js"}, "target1": {"sourceSpec": "target.js"}, "target2": {"sourceSpec": "target.js"},
 			  "hostile": {"sourceSpec": "hostile.js", "creationOptions": {"deliveryComputronLimit": 10000000}}}}`
 			k := jsKernel(t, dir, config, cooper.Options{JSWorker: "wasm", JSMemoryLimit: 16 << 20, Observer: func(e kernel.Event) {
-				if e.Type == "terminate-vat" {
+				if e.Type == kernel.EventTerminateVat {
 					reasons = append(reasons, string(e.VatID)+": "+e.Reason)
 				}
 			}})

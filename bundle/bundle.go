@@ -25,7 +25,9 @@ type Bundle struct {
 	Imports []string `json:"imports,omitempty"`
 }
 
-// ErrMalformed is wrapped by every Parse error.
+// ErrMalformed is wrapped by every Parse error. It has no "bundle: "
+// prefix: its text reaches vats (a failed createVat) and their transcripts,
+// so it cannot change.
 var ErrMalformed = errors.New("malformed bundle")
 
 // idPrefix starts every bundle ID; it names the hash scheme.
@@ -37,7 +39,7 @@ func Parse(data []byte) (*Bundle, error) {
 	dec.DisallowUnknownFields()
 	var b Bundle
 	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: data after the JSON object", ErrMalformed)

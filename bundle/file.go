@@ -23,6 +23,7 @@ type TooLargeError struct {
 	What  string // the kind of file: "source", "bundle", "config"
 }
 
+// Error says which file is too large and the limit.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s is larger than the %s limit of a %s file", e.Path, sizeString(e.Limit), e.What)
 }

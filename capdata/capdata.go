@@ -157,7 +157,9 @@ type Marshaller struct {
 	ErrorID func() string
 }
 
-// ErrMalformed is wrapped by every Decode error.
+// ErrMalformed is wrapped by every Decode error. It has no "capdata: "
+// prefix: its text reaches vats (syscall and device errors) and their
+// transcripts, so it cannot change.
 var ErrMalformed = errors.New("malformed capdata")
 
 // maxDepth is the deepest nesting of arrays and objects Encode and Decode accept.

@@ -132,6 +132,7 @@ func Build(dir string, cfg *Config, opts Options) (*Draft, error) {
 		return nil, err
 	}
 	d.Kernel = newKernel(dir, st, opts)
+	d.db = st
 	d.lock = lock
 	if err := d.initialize(cfg); err != nil {
 		d.Discard()
@@ -154,7 +155,7 @@ func (d *Draft) Publish() (*Kernel, error) {
 	if err := d.Commit(); err != nil {
 		return nil, err
 	}
-	if err := d.store.MoveTo(filepath.Join(d.dir, DBName)); err != nil {
+	if err := d.db.MoveTo(filepath.Join(d.dir, DBName)); err != nil {
 		return nil, err
 	}
 	k := d.Kernel
@@ -341,7 +342,7 @@ func (k *Kernel) startVat(id vat.ID, src state.Source, opts state.VatOptions, pa
 		h.opts = opts
 		k.state.SetVatOptions(id, opts)
 	}
-	k.emit(Event{Type: "create-vat", VatID: id, Name: opts.Name, Source: src.String()})
+	k.emit(Event{Type: EventCreateVat, VatID: id, Name: opts.Name, Source: src.String()})
 	k.vats[id] = h
 	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, params)})
 	failure := out.Err

@@ -447,6 +447,6 @@ func (k *Kernel) requestVat(src state.Source, opts *capdata.Record) (vat.ID, err
 	if vo.Name == "" {
 		vo.Name = string(id)
 	}
-	k.push(state.RunQueueItem{Type: "create-vat", VatID: id, Source: &src, Options: &vo, Params: &pcd})
+	k.push(state.RunQueueItem{Type: state.ItemCreateVat, VatID: id, Source: &src, Options: &vo, Params: &pcd})
 	return id, nil
 }

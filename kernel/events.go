@@ -5,11 +5,33 @@ import (
 	"github.com/cooper-kernel/cooper/vat"
 )
 
+// EventType names a kind of [Event]; its value is the event log's "type".
+type EventType string
+
+// The kinds of event.
+const (
+	EventCrankStart    EventType = "crank-start"
+	EventCrankFinish   EventType = "crank-finish"
+	EventDeliver       EventType = "deliver"
+	EventDeliverResult EventType = "deliver-result"
+	EventSyscall       EventType = "syscall"
+	EventSyscallResult EventType = "syscall-result"
+	EventResolve       EventType = "resolve"
+	EventCreateVat     EventType = "create-vat"
+	EventUpgradeVat    EventType = "upgrade-vat"
+	EventTerminateVat  EventType = "terminate-vat"
+	EventConsole       EventType = "console"
+	EventReplayStart   EventType = "replay-start"
+	EventReplayFinish  EventType = "replay-finish"
+	EventSnapshot      EventType = "snapshot"      // a heap snapshot was taken
+	EventSnapshotLoad  EventType = "snapshot-load" // a vat was restored from its heap snapshot
+)
+
 // Event is one thing the kernel did, for the event log (SwingSet's slog).
 // Events carry no times: the observer adds them. Which fields are set
 // depends on Type.
 type Event struct {
-	Type     string // crank-start, crank-finish, deliver, deliver-result, syscall, syscall-result, resolve, create-vat, terminate-vat, console, replay-start, replay-finish
+	Type     EventType
 	CrankNum uint64
 	VatID    vat.ID
 	// deliver, deliver-result
@@ -29,7 +51,7 @@ type Event struct {
 	KPID     vat.KRef
 	Rejected bool
 	Data     *state.CapData
-	// create-vat, terminate-vat, console
+	// create-vat, upgrade-vat, terminate-vat, console
 	Name   string
 	Source string
 	Reason string

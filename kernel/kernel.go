@@ -26,13 +26,13 @@ import (
 const DBName = "kernel.sqlite"
 
 // ErrNotKernel is returned by Open for a directory that holds no kernel.
-var ErrNotKernel = errors.New("not a kernel directory")
+var ErrNotKernel = errors.New("kernel: not a kernel directory")
 
 // ErrInUse is returned when another process runs the kernel in a directory.
-var ErrInUse = errors.New("kernel directory in use by another process")
+var ErrInUse = errors.New("kernel: directory in use by another process")
 
 // ErrPanicked is wrapped by every error of a kernel that has stopped.
-var ErrPanicked = errors.New("kernel panic")
+var ErrPanicked = errors.New("kernel: panic")
 
 // Options configure a kernel.
 type Options struct {
@@ -65,8 +65,11 @@ const DefaultDeliveryLimit = 100_000_000
 // Kernel is a running kernel on one directory. It is not safe for
 // concurrent use.
 type Kernel struct {
-	dir     string
-	store   *store.Store
+	dir   string
+	store Storage
+	// db is the database as opened, for Store; the kernel itself reaches
+	// it only through store.
+	db      *store.Store
 	state   *state.State
 	opts    Options
 	vats    map[vat.ID]*vatHandle
@@ -89,7 +92,7 @@ type Kernel struct {
 	lock  *dirLock
 }
 
-func newKernel(dir string, st *store.Store, opts Options) *Kernel {
+func newKernel(dir string, st Storage, opts Options) *Kernel {
 	return &Kernel{
 		dir:       dir,
 		store:     st,
@@ -132,6 +135,7 @@ func Open(dir string, opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := newKernel(dir, st, opts)
+	k.db = st
 	k.lock = lock
 	if err := k.start(); err != nil {
 		k.Close()
@@ -188,7 +192,7 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 			id, opts.Name, opts.MeteringVersion, v.MeteringVersion())
 	}
 	total := k.store.TranscriptLength(string(id)) - start
-	k.emit(Event{Type: "replay-start", VatID: id, Name: opts.Name, Deliveries: total, DeliveryNum: start})
+	k.emit(Event{Type: EventReplayStart, VatID: id, Name: opts.Name, Deliveries: total, DeliveryNum: start})
 	var n uint64
 	err = k.store.ReadTranscript(string(id), start, func(e store.TranscriptEntry) error {
 		h.replaying = true
@@ -206,7 +210,7 @@ func (k *Kernel) restoreVat(id vat.ID) error {
 		h.worker.Close()
 		return err
 	}
-	k.emit(Event{Type: "replay-finish", VatID: id, Name: opts.Name, Deliveries: n})
+	k.emit(Event{Type: EventReplayFinish, VatID: id, Name: opts.Name, Deliveries: n})
 	k.vats[id] = h
 	return nil
 }
@@ -242,7 +246,7 @@ func (k *Kernel) newHandle(id vat.ID, opts state.VatOptions) (*vatHandle, vat.Sp
 		if h.replaying {
 			return
 		}
-		k.emit(Event{Type: "console", VatID: id, Name: opts.Name, Level: level, Line: line})
+		k.emit(Event{Type: EventConsole, VatID: id, Name: opts.Name, Level: level, Line: line})
 		if k.opts.Console != nil {
 			k.opts.Console(opts.Name, level, line)
 		}
@@ -250,7 +254,10 @@ func (k *Kernel) newHandle(id vat.ID, opts state.VatOptions) (*vatHandle, vat.Sp
 	return h, spec, nil
 }
 
-// workerSpec resolves a vat source into what a worker needs.
+// workerSpec resolves a vat source into the code a worker runs: a bundle's
+// bytes or the name of a Go vat. Which kind of worker runs it is the
+// Maker's choice. Vats run from bundles are metered: they get the kernel's
+// delivery limit unless they have their own.
 func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) (vat.Spec, error) {
 	spec := vat.Spec{ID: id, Name: opts.Name, DeliveryLimit: opts.DeliveryLimit}
 	bundleID := src.BundleID
@@ -258,7 +265,7 @@ func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) 
 		if bid, ok := k.state.NamedBundle(src.BundleName); ok {
 			bundleID = bid
 		} else if k.opts.Maker.HasGoVat(src.BundleName) {
-			spec.Type, spec.GoName = vat.ManagerGo, src.BundleName
+			spec.GoName = src.BundleName
 			return spec, nil
 		} else {
 			return spec, fmt.Errorf("no bundle or Go vat named %q", src.BundleName)
@@ -268,7 +275,7 @@ func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) 
 	if err != nil {
 		return spec, fmt.Errorf("bundle %s: %w", bundleID, err)
 	}
-	spec.Type, spec.Bundle = vat.ManagerJS, data
+	spec.Bundle = data
 	if spec.DeliveryLimit == 0 {
 		spec.DeliveryLimit = k.limits.DeliveryComputrons
 	}
@@ -309,7 +316,7 @@ func (k *Kernel) Dir() string { return k.dir }
 func (k *Kernel) State() *state.State { return k.state }
 
 // Store gives access to the underlying store (for dump, replay and tests).
-func (k *Kernel) Store() *store.Store { return k.store }
+func (k *Kernel) Store() *store.Store { return k.db }
 
 // bug stops the kernel on a broken invariant.
 func (k *Kernel) bug(format string, args ...any) {

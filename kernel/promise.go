@@ -96,7 +96,7 @@ func (k *Kernel) resolve(kp vat.KRef, rejected bool, data state.CapData) {
 	k.requeuePromise(kp)
 	k.state.ResolvePromise(kp, rejected, data)
 	k.incRefs(data.Slots)
-	k.emit(Event{Type: "resolve", KPID: kp, Rejected: rejected, Data: &data})
+	k.emit(Event{Type: EventResolve, KPID: kp, Rejected: rejected, Data: &data})
 }
 
 // requeuePromise accepts again every message waiting on kp, addressed to

@@ -99,7 +99,7 @@ func (k *Kernel) step() (info CrankInfo, ran bool, err error) {
 			return errEmpty
 		}
 		ran = true
-		k.emit(Event{Type: "crank-start", CrankType: string(item.Type), Item: &item})
+		k.emit(Event{Type: EventCrankStart, CrankType: string(item.Type), Item: &item})
 		out := k.process(item)
 		info = out.info
 		if out.abort {
@@ -124,7 +124,7 @@ func (k *Kernel) step() (info CrankInfo, ran bool, err error) {
 	return info, ran, err
 }
 
-var errEmpty = errors.New("run queue empty")
+var errEmpty = errors.New("kernel: run queue empty")
 
 // hostCrank runs a change requested by the host as a crank of its own.
 func (k *Kernel) hostCrank(body func() error) error {
@@ -182,7 +182,7 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 		f()
 	}
 	k.afterCommit = nil
-	k.emit(Event{Type: "crank-finish", CrankType: kind, CrankHash: crankHash, ActivityHash: activityHash})
+	k.emit(Event{Type: EventCrankFinish, CrankType: kind, CrankHash: crankHash, ActivityHash: activityHash})
 	k.crankNum++
 	return nil
 }

@@ -58,7 +58,7 @@ func (k *Kernel) takeSnapshot(h *vatHandle, s vat.Snapshotter, next uint64) {
 		// length from it.
 		k.store.PruneTranscript(string(h.id), next-1)
 	}
-	k.emit(Event{Type: "snapshot", VatID: h.id, Name: h.name(), DeliveryNum: next, Snapshot: info.Hash})
+	k.emit(Event{Type: EventSnapshot, VatID: h.id, Name: h.name(), DeliveryNum: next, Snapshot: info.Hash})
 }
 
 // snapshotAll snapshots every live vat that had deliveries since its last
@@ -128,7 +128,7 @@ func (k *Kernel) resumeWorker(id vat.ID, start uint64) (*vatHandle, uint64, erro
 		return k.fallback(id, opts, start, info, err)
 	}
 	h.snapPos = info.Pos
-	k.emit(Event{Type: "snapshot-load", VatID: id, Name: opts.Name, DeliveryNum: info.Pos, Snapshot: info.Hash})
+	k.emit(Event{Type: EventSnapshotLoad, VatID: id, Name: opts.Name, DeliveryNum: info.Pos, Snapshot: info.Hash})
 	return h, info.Pos, nil
 }
 

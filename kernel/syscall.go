@@ -50,60 +50,60 @@ func (k *Kernel) doSyscall(h *vatHandle, d *delivery, s vat.Syscall) (vat.Syscal
 	id := h.id
 	switch s.Kind {
 	case vat.SysSend:
-		return vat.OK, k.syscallSend(id, s)
+		return vat.OK(), k.syscallSend(id, s)
 	case vat.SysSubscribe:
 		kp, err := k.toKernel(id, s.VPID)
 		if err != nil {
-			return vat.OK, err
+			return vat.OK(), err
 		}
 		if kp.Kind() != vat.Promise {
-			return vat.OK, illegal("subscribe to non-promise %s", s.VPID)
+			return vat.OK(), illegal("subscribe to non-promise %s", s.VPID)
 		}
 		if k.state.PromiseState(kp) == state.Unresolved {
 			k.state.AddSubscriber(kp, id)
 		} else {
-			k.push(state.RunQueueItem{Type: "notify", VatID: id, KPID: kp})
+			k.push(state.RunQueueItem{Type: state.ItemNotify, VatID: id, KPID: kp})
 		}
-		return vat.OK, nil
+		return vat.OK(), nil
 	case vat.SysResolve:
-		return vat.OK, k.syscallResolve(id, s.Resolutions)
+		return vat.OK(), k.syscallResolve(id, s.Resolutions)
 	case vat.SysExit:
 		info, err := k.capToKernel(id, s.Info)
 		if err != nil {
-			return vat.OK, err
+			return vat.OK(), err
 		}
 		if d.exit == nil {
 			d.exit = &exitRequest{failure: s.Failure, info: info}
 		}
-		return vat.OK, nil
+		return vat.OK(), nil
 	case vat.SysVatstoreGet:
 		if err := checkVatstoreKey(s.Key); err != nil {
-			return vat.OK, err
+			return vat.OK(), err
 		}
 		v, ok := k.state.VatstoreGet(id, s.Key)
 		return vat.SyscallResult{Value: v, Found: ok}, nil
 	case vat.SysVatstoreSet:
 		if err := checkVatstoreKey(s.Key); err != nil {
-			return vat.OK, err
+			return vat.OK(), err
 		}
 		k.state.VatstoreSet(id, s.Key, s.Value)
-		return vat.OK, nil
+		return vat.OK(), nil
 	case vat.SysVatstoreDelete:
 		if err := checkVatstoreKey(s.Key); err != nil {
-			return vat.OK, err
+			return vat.OK(), err
 		}
 		k.state.VatstoreDelete(id, s.Key)
-		return vat.OK, nil
+		return vat.OK(), nil
 	case vat.SysVatstoreGetNextKey:
 		next, ok := k.state.VatstoreNextKey(id, s.Key)
 		if !ok {
-			return vat.OK, nil
+			return vat.OK(), nil
 		}
 		return vat.SyscallResult{Value: next, Found: true}, nil
 	case vat.SysCallNow:
 		return k.syscallCallNow(id, s)
 	}
-	return vat.OK, illegal("unknown syscall %q", s.Kind)
+	return vat.OK(), illegal("unknown syscall %q", s.Kind)
 }
 
 func checkVatstoreKey(key string) error {
@@ -194,22 +194,22 @@ func (k *Kernel) syscallResolve(id vat.ID, rs []vat.Resolution) error {
 func (k *Kernel) syscallCallNow(id vat.ID, s vat.Syscall) (vat.SyscallResult, error) {
 	kd, err := k.toKernel(id, s.Target)
 	if err != nil {
-		return vat.OK, err
+		return vat.OK(), err
 	}
 	if kd.Kind() != vat.Device {
-		return vat.OK, illegal("callNow to non-device %s", s.Target)
+		return vat.OK(), illegal("callNow to non-device %s", s.Target)
 	}
 	args, err := k.capToKernel(id, s.Methargs)
 	if err != nil {
-		return vat.OK, err
+		return vat.OK(), err
 	}
 	devID, ok := k.state.DeviceNodeOwner(kd)
 	if !ok {
-		return vat.OK, illegal("callNow to unknown device node %s", kd)
+		return vat.OK(), illegal("callNow to unknown device node %s", kd)
 	}
 	dev, ok := k.devices[devID]
 	if !ok {
-		return vat.OK, illegal("callNow to missing device %s", devID)
+		return vat.OK(), illegal("callNow to missing device %s", devID)
 	}
 	out := dev.invoke(id, kd, s.Method, args)
 	return vat.SyscallResult{Data: k.capToVat(id, out)}, nil

@@ -82,7 +82,7 @@ func (k *Kernel) terminateVat(id vat.ID, reject bool, info state.CapData) error 
 	k.state.DeleteVatState(id)
 	k.store.DeleteTranscript(string(id))
 	k.store.DeleteSnapshot(string(id))
-	k.emit(Event{Type: "terminate-vat", VatID: id, Name: opts.Name, Rejected: reject, Reason: reason})
+	k.emit(Event{Type: EventTerminateVat, VatID: id, Name: opts.Name, Rejected: reject, Reason: reason})
 	infoVal, err := decodeKernel(info)
 	if err != nil {
 		infoVal = &capdata.Error{Name: "Error", Message: reason}

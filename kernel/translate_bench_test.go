@@ -28,8 +28,7 @@ func BenchmarkCListTranslation(b *testing.B) {
 	if _, err := k.capToKernel("v1", out); err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	for range b.N {
+	for b.Loop() {
 		kcd, err := k.capToKernel("v1", out)
 		if err != nil {
 			b.Fatal(err)

@@ -15,8 +15,9 @@ func (k *Kernel) requestUpgrade(id vat.ID, bundleID string, params capdata.Value
 	if !k.state.IsLive(id) {
 		return "", fmt.Errorf("vat %s is not running", id)
 	}
-	if !k.store.HasBundle(bundleID) {
-		return "", fmt.Errorf("vat-upgrade failure: unknown bundle %s", bundleID)
+	src, err := k.upgradeSource(id, bundleID)
+	if err != nil {
+		return "", err
 	}
 	if params == nil {
 		params = capdata.Undefined{}
@@ -27,8 +28,31 @@ func (k *Kernel) requestUpgrade(id vat.ID, bundleID string, params capdata.Value
 	}
 	upgradeID := k.state.AllocateUpgradeID()
 	k.push(state.RunQueueItem{Type: state.ItemUpgradeVat, VatID: id, UpgradeID: upgradeID,
-		Source: &state.Source{BundleID: bundleID}, Params: &pcd, UpgradeMessage: message})
+		Source: &src, Params: &pcd, UpgradeMessage: message})
 	return upgradeID, nil
+}
+
+// upgradeSource resolves what a vat is upgraded to: an installed bundle for
+// a JS vat, or the name of a Go vat of this binary for a Go vat (Go vats
+// upgrade by registering a new constructor under a new name).
+func (k *Kernel) upgradeSource(id vat.ID, ref string) (state.Source, error) {
+	cur, err := k.state.VatSource(id)
+	if err != nil {
+		return state.Source{}, err
+	}
+	isGo := cur.BundleName != "" && k.opts.Maker.HasGoVat(cur.BundleName)
+	if _, named := k.state.NamedBundle(cur.BundleName); named {
+		isGo = false
+	}
+	switch {
+	case !isGo && k.store.HasBundle(ref):
+		return state.Source{BundleID: ref}, nil
+	case isGo && k.opts.Maker.HasGoVat(ref):
+		return state.Source{BundleName: ref}, nil
+	case isGo:
+		return state.Source{}, fmt.Errorf("vat-upgrade failure: %s is a Go vat and this binary has no Go vat named %q", id, ref)
+	}
+	return state.Source{}, fmt.Errorf("vat-upgrade failure: unknown bundle %s", ref)
 }
 
 // processUpgradeVat replaces a vat's code, keeping its identity, its root
@@ -127,7 +151,7 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		res.after = func() {
 			h.worker.Close()
 			k.vats[id] = old
-			k.emit(Event{Type: "upgrade-vat", VatID: id, Name: opts.Name, Reason: failure, Rejected: true})
+			k.emit(Event{Type: EventUpgradeVat, VatID: id, Name: opts.Name, Reason: failure, Rejected: true})
 			// vat-admin hears only "vat-upgrade failure" (as in SwingSet); the
 			// host's console gets the cause.
 			if k.opts.Console != nil {
@@ -141,7 +165,7 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		k.store.PruneTranscript(string(id), k.state.TranscriptStart(id))
 	}
 	k.afterCommit = append(k.afterCommit, func() { old.worker.Close() })
-	k.emit(Event{Type: "upgrade-vat", VatID: id, Name: opts.Name, Source: item.Source.String()})
+	k.emit(Event{Type: EventUpgradeVat, VatID: id, Name: opts.Name, Source: item.Source.String()})
 	k.queueToVatAdmin("vatUpgradeCallback", item.UpgradeID, true, capdata.Undefined{}, float64(newIncarnation))
 	return crankOutcome{info: CrankInfo{Delivered: id}}
 }
@@ -167,7 +191,8 @@ func (k *Kernel) InstallBundle(data []byte) (string, error) {
 }
 
 // UpgradeStaticVat asks vat-admin to upgrade the named vat to the installed
-// bundle bundleID, as SwingSet's controller.upgradeStaticVat does. The
+// bundle bundleID (for a Go vat: to the Go vat of this binary named
+// bundleID), as SwingSet's controller.upgradeStaticVat does. The
 // returned promise (held by the host until [Kernel.ReleaseKP]) fulfills
 // with {incarnationNumber} or rejects with "vat-upgrade failure".
 func (k *Kernel) UpgradeStaticVat(vatName, bundleID string, vatParameters capdata.Value, upgradeMessage string) (vat.KRef, error) {

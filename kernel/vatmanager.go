@@ -37,14 +37,14 @@ func (k *Kernel) deliver(h *vatHandle, vd vat.Delivery) (vat.Outcome, *delivery)
 	d := &delivery{}
 	entry := vat.TranscriptEntry{Delivery: vd}
 	sys := func(s vat.Syscall) vat.SyscallResult {
-		k.emit(Event{Type: "syscall", VatID: h.id, Syscall: &s})
+		k.emit(Event{Type: EventSyscall, VatID: h.id, Syscall: &s})
 		r := k.syscall(h, d, s)
 		entry.Syscalls = append(entry.Syscalls, vat.SyscallRecord{Syscall: s, Result: r})
-		k.emit(Event{Type: "syscall-result", VatID: h.id, SyscallResult: &r})
+		k.emit(Event{Type: EventSyscallResult, VatID: h.id, SyscallResult: &r})
 		return r
 	}
 	pos := k.store.TranscriptLength(string(h.id))
-	k.emit(Event{Type: "deliver", VatID: h.id, DeliveryNum: pos, Delivery: &vd})
+	k.emit(Event{Type: EventDeliver, VatID: h.id, DeliveryNum: pos, Delivery: &vd})
 	done := k.opts.Stopper.running(h.worker)
 	out := h.worker.Deliver(vd, sys)
 	done()
@@ -53,7 +53,7 @@ func (k *Kernel) deliver(h *vatHandle, vd vat.Delivery) (vat.Outcome, *delivery)
 	}
 	entry.Outcome = out
 	k.store.AppendTranscript(string(h.id), h.incarnation, entry.Encode())
-	k.emit(Event{Type: "deliver-result", VatID: h.id, DeliveryNum: pos, Outcome: &out})
+	k.emit(Event{Type: EventDeliverResult, VatID: h.id, DeliveryNum: pos, Outcome: &out})
 	if out.Err == "" && d.illegal == "" && d.exit == nil {
 		k.maybeSnapshot(h, pos+1)
 	}
@@ -84,6 +84,7 @@ const (
 	ReplayCorrupt  ReplayErrorKind = "corrupt entry"    // the transcript entry does not decode
 )
 
+// Error is the one-line report the CLI prints (anachrophobia in …).
 func (e *ReplayError) Error() string {
 	where := fmt.Sprintf("anachrophobia in %s (%s) delivery %d", e.Vat, e.Name, e.Delivery)
 	switch e.Kind {

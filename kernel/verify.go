@@ -47,7 +47,7 @@ func Verify(dir string, opts Options, vats []vat.ID, report func(VerifyResult)) 
 	replayFrom := map[vat.ID]uint64{}
 	observer := opts.Observer
 	opts.Observer = func(e Event) {
-		if e.Type == "replay-start" {
+		if e.Type == EventReplayStart {
 			replayFrom[e.VatID] = e.DeliveryNum
 		}
 		if observer != nil {

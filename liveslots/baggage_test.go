@@ -2,6 +2,7 @@ package liveslots_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -99,4 +100,63 @@ func TestBaggage(t *testing.T) {
 			t.Errorf("Get(corrupt) = %v, %v", ok, err)
 		}
 	})
+}
+
+// TestBaggageHoldsImports: an imported object stored in baggage comes back
+// as the same presence, also in a new worker (a restart or an upgrade); a
+// local object or a promise is refused.
+func TestBaggageHoldsImports(t *testing.T) {
+	store := vatstore{}
+	var got []string
+	ctor := func(p *gonative.Powers, _ any, b *gonative.Baggage) any {
+		return gonative.NewFar("root", gonative.Methods{
+			"keep": func(args []any) (any, error) {
+				if err := b.Set("imp", capdata.NewRecord("it", args[0])); err != nil {
+					return nil, err
+				}
+				v, _, err := b.Get("imp")
+				if err != nil {
+					return nil, err
+				}
+				got = append(got, fmt.Sprint(v.(*capdata.Record).Values[0] == args[0]))
+				if err := b.Set("far", gonative.NewFar("local", gonative.Methods{})); !errors.Is(err, liveslots.ErrBaggageData) {
+					got = append(got, fmt.Sprintf("Set(Far) = %v", err))
+				}
+				forged := []capdata.Value{capdata.Slot{Ref: "o-9", Kind: capdata.Remotable}}
+				if err := b.Set("forged", forged); !errors.Is(err, liveslots.ErrBaggageData) {
+					got = append(got, fmt.Sprintf("Set(forged slot) = %v", err))
+				}
+				return capdata.Undefined{}, nil
+			},
+			"read": func([]any) (any, error) {
+				v, ok, err := b.Get("imp")
+				if err != nil || !ok {
+					return nil, fmt.Errorf("Get = %v, %v", ok, err)
+				}
+				got = append(got, fmt.Sprint(v.(*capdata.Record).Values[0]))
+				return capdata.Undefined{}, nil
+			},
+		})
+	}
+	for i, ds := range [][]vat.Delivery{
+		{{Kind: vat.DeliverMessage, Target: vat.RootVRef, Methargs: vat.CapData{Body: `#["keep",["$0.Alleged: thing"]]`, Slots: []vat.VRef{"o-1"}}, Result: "p-1"}},
+		{message("read", "p-2")},
+	} {
+		w := gonative.New(vat.Spec{ID: "v1", Name: "b"}, ctor)
+		if out := w.Deliver(vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: vat.CapData{Body: `#"#undefined"`}}, store.sys); out.Err != "" {
+			t.Fatal(out.Err)
+		}
+		for _, d := range ds {
+			if out := w.Deliver(d, store.sys); out.Err != "" {
+				t.Fatalf("worker %d: %s", i, out.Err)
+			}
+		}
+		w.Close()
+	}
+	if want := []string{"true", "[Presence o-1]"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if !strings.Contains(store["baggage.imp"], `"slots":["o-1"]`) {
+		t.Errorf("stored entry %q", store["baggage.imp"])
+	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // ErrNoBundle is returned for a bundle ID the store does not hold.
-var ErrNoBundle = errors.New("not in the bundle store")
+var ErrNoBundle = errors.New("store: not in the bundle store")
 
 // PutBundle stores a bundle under its ID in the current crank.
 func (s *Store) PutBundle(id string, data []byte) {

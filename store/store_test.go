@@ -278,8 +278,8 @@ func BenchmarkCrankCommit(b *testing.B) {
 	}
 	defer s.Close()
 	item := []byte(`{"d":["message","o+0",{"methargs":{"body":"#[\"ping\",[1]]","slots":[]},"result":"p-1"}],"s":[],"o":{"c":120}}`)
-	b.ResetTimer()
-	for i := range b.N {
+	i := 0
+	for b.Loop() {
 		s.BeginCrank()
 		s.Set("runQueue", `[1,2]`)
 		s.Set("kp1.state", "fulfilled")
@@ -289,7 +289,7 @@ func BenchmarkCrankCommit(b *testing.B) {
 		if _, _, err := s.EndCrank(); err != nil {
 			b.Fatal(err)
 		}
-		if i%1000 == 999 {
+		if i++; i%1000 == 0 {
 			if err := s.Commit(); err != nil {
 				b.Fatal(err)
 			}

@@ -92,8 +92,8 @@ type SyscallResult struct {
 	Data CapData
 }
 
-// OK is the result of syscalls that return nothing.
-var OK = SyscallResult{}
+// OK returns the result of syscalls that return nothing.
+func OK() SyscallResult { return SyscallResult{} }
 
 // Syscaller executes a syscall on behalf of a vat and returns its result.
 type Syscaller func(Syscall) SyscallResult

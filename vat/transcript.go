@@ -206,7 +206,7 @@ func DecodeTranscriptEntry(data []byte) (*TranscriptEntry, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedTranscript, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformedTranscript, err)
 	}
 	if raw.D == nil || raw.R == nil {
 		return nil, fmt.Errorf("%w: missing field", ErrMalformedTranscript)
@@ -246,7 +246,7 @@ type arr struct {
 func newArr(data []byte) *arr {
 	a := &arr{}
 	if err := json.Unmarshal(data, &a.items); err != nil {
-		a.err = fmt.Errorf("%w: %v", ErrMalformedTranscript, err)
+		a.err = fmt.Errorf("%w: %w", ErrMalformedTranscript, err)
 	}
 	return a
 }
@@ -266,7 +266,7 @@ func (a *arr) str(i int) string {
 	}
 	s, err := capdata.UnquoteJSONString(string(bytes.TrimSpace(a.items[i])))
 	if err != nil {
-		a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
+		a.err = fmt.Errorf("%w: element %d: %w", ErrMalformedTranscript, i, err)
 	}
 	return s
 }
@@ -282,7 +282,7 @@ func (a *arr) boolean(i int) bool {
 	var v bool
 	if a.err == nil {
 		if err := json.Unmarshal(a.items[i], &v); err != nil {
-			a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
+			a.err = fmt.Errorf("%w: element %d: %w", ErrMalformedTranscript, i, err)
 		}
 	}
 	return v
@@ -292,7 +292,7 @@ func (a *arr) uint(i int) uint64 {
 	var v uint64
 	if a.err == nil {
 		if err := json.Unmarshal(a.items[i], &v); err != nil {
-			a.err = fmt.Errorf("%w: element %d: %v", ErrMalformedTranscript, i, err)
+			a.err = fmt.Errorf("%w: element %d: %w", ErrMalformedTranscript, i, err)
 		}
 	}
 	return v
@@ -327,7 +327,7 @@ func (a *arr) resolutions(i int) []Resolution {
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(a.items[i], &items); err != nil {
-		a.err = fmt.Errorf("%w: resolutions: %v", ErrMalformedTranscript, err)
+		a.err = fmt.Errorf("%w: resolutions: %w", ErrMalformedTranscript, err)
 		return nil
 	}
 	rs := make([]Resolution, len(items))

@@ -24,27 +24,23 @@ type MeteringVersioner interface {
 	MeteringVersion() string
 }
 
-// ManagerType names a kind of worker.
+// ManagerType is the managerType a vat was created with (SwingSet's
+// creation option, stored with the vat). Which kind of worker runs a vat
+// is the [Maker]'s choice, made from the vat's code.
 type ManagerType string
-
-// The kinds of worker.
-const (
-	ManagerGo ManagerType = "go" // Go vats compiled into the binary, created by name
-	ManagerJS ManagerType = "js" // JavaScript vats from bundles, on goja
-)
 
 // AdminGoName is the name of the Go vat the vat-admin vat is made of: the
 // kernel creates it, the vats/vatadmin package implements it.
 const AdminGoName = "vat-admin"
 
-// Spec is everything a worker needs to start a vat.
+// Spec is everything a worker needs to start a vat. Exactly one of Bundle
+// and GoName is set.
 type Spec struct {
 	ID   ID
 	Name string
-	Type ManagerType
-	// Bundle is the vat's JS bundle (ManagerJS).
+	// Bundle is the vat's JS bundle.
 	Bundle []byte
-	// GoName is the registered name of a Go vat (ManagerGo).
+	// GoName is the registered name of a Go vat compiled into the binary.
 	GoName string
 	// DeliveryLimit is the computron budget of one delivery; 0 means unlimited.
 	DeliveryLimit uint64
@@ -53,9 +49,11 @@ type Spec struct {
 }
 
 // Maker creates workers: the host's table of worker kinds and Go vats.
+// The kernel sees workers only through it.
 type Maker interface {
-	// NewWorker starts a worker for spec. Starting does not run vat code;
-	// that happens in the startVat delivery.
+	// NewWorker starts a worker for spec, of the kind the maker chooses for
+	// its code. Starting does not run vat code; that happens in the
+	// startVat delivery.
 	NewWorker(spec Spec) (Worker, error)
 	// HasGoVat reports whether a Go vat of that name is compiled in.
 	HasGoVat(name string) bool

@@ -16,7 +16,7 @@ import (
 )
 
 // ErrGenesis is wrapped by every error in a genesis app state.
-var ErrGenesis = errors.New("cooper genesis")
+var ErrGenesis = errors.New("app: genesis")
 
 // AppState is the app_state of a Cooper chain's genesis file:
 //
@@ -104,7 +104,7 @@ func ParseAppState(data []byte) (*AppState, *kernel.Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrGenesis, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrGenesis, err)
 	}
 	if len(st.Config) == 0 {
 		return nil, nil, fmt.Errorf("%w: no config", ErrGenesis)
@@ -127,7 +127,7 @@ func ParseAppState(data []byte) (*AppState, *kernel.Config, error) {
 	for i, c := range st.Callers {
 		pk, err := tx.ParsePubKey(c.PubKey)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: caller %d: %v", ErrGenesis, i, err)
+			return nil, nil, fmt.Errorf("%w: caller %d: %w", ErrGenesis, i, err)
 		}
 		hex := tx.PubKeyHex(pk)
 		if seen[hex] {

@@ -41,6 +41,7 @@ type RefusedError struct {
 	Log  string
 }
 
+// Error says why the node refused the call.
 func (e *RefusedError) Error() string {
 	return fmt.Sprintf("refused (code %d, %s): %s", e.Code, CodeName(e.Code), e.Log)
 }

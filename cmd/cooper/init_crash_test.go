@@ -36,7 +36,7 @@ func TestInitCrashChild(t *testing.T) {
 	}
 	cranks := 0
 	opts := cooper.Options{GoVats: demo.GoVats(), Observer: func(e kernel.Event) {
-		if e.Type != "crank-finish" {
+		if e.Type != kernel.EventCrankFinish {
 			return
 		}
 		cranks++

@@ -283,7 +283,7 @@ func TestCLIEventLogAndMetrics(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		var e struct{ Type string }
 		json.Unmarshal([]byte(l), &e)
-		m.observe(kernelEvent(e.Type))
+		m.observe(kernelEvent(kernel.EventType(e.Type)))
 	}
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -296,12 +296,12 @@ func TestCLIEventLogAndMetrics(t *testing.T) {
 }
 
 // kernelEvent makes a minimal event of a type, for feeding the metrics.
-func kernelEvent(typ string) kernel.Event {
+func kernelEvent(typ kernel.EventType) kernel.Event {
 	e := kernel.Event{Type: typ}
 	switch typ {
-	case "deliver":
+	case kernel.EventDeliver:
 		e.Delivery = &vat.Delivery{Kind: vat.DeliverMessage}
-	case "syscall":
+	case kernel.EventSyscall:
 		e.Syscall = &vat.Syscall{Kind: vat.SysSend}
 	}
 	return e

@@ -40,23 +40,23 @@ func (m *metrics) observe(e kernel.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch e.Type {
-	case "crank-finish":
+	case kernel.EventCrankFinish:
 		m.cranks++
 		if m.kernel != nil {
 			m.runQueue = m.kernel.RunQueueLength()
 			m.dbBytes = m.kernel.Store().DBSize()
 		}
-	case "deliver":
+	case kernel.EventDeliver:
 		if e.Delivery != nil {
 			m.deliveries[string(e.Delivery.Kind)]++
 		}
-	case "syscall":
+	case kernel.EventSyscall:
 		if e.Syscall != nil {
 			m.syscalls[string(e.Syscall.Kind)]++
 		}
-	case "replay-start":
+	case kernel.EventReplayStart:
 		m.replayStart = time.Now()
-	case "replay-finish":
+	case kernel.EventReplayFinish:
 		m.replaySeconds += time.Since(m.replayStart).Seconds()
 		m.replayed += e.Deliveries
 	}

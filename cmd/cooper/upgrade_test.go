@@ -40,10 +40,47 @@ func TestCLIUpgrade(t *testing.T) {
 		{[]string{"upgrade", dir, "counter", filepath.Join(vats, "missing.js")}, "missing.js"},
 		{[]string{"upgrade", dir, "vatAdmin", filepath.Join(vats, "counter-v2.js")}, "the vat-admin vat cannot be upgraded"},
 		{[]string{"upgrade", dir, "counter", filepath.Join(vats, "counter-v2.js"), "--params", "{bad"}, "--params"},
+		// A JS vat does not upgrade to a Go vat.
+		{[]string{"upgrade", dir, "counter", "go-counter", "--go"}, "vat-upgrade failure: unknown bundle go-counter"},
 	} {
 		_, _, err := cli(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args[1:], err, tc.want)
 		}
+	}
+}
+
+// TestCLIDumpDurable: dump --durable shows each vat's incarnation, its
+// durable kinds and its collections, after an upgrade that kept them.
+func TestCLIDumpDurable(t *testing.T) {
+	vats := filepath.Join("..", "..", "kernel", "testdata", "vats", "vatdata")
+	dir := filepath.Join(t.TempDir(), "k")
+	steps := [][]string{
+		{"init", dir, filepath.Join(vats, "config.json")},
+		{"call", dir, "store", "put", `"a"`, "1"},
+		{"call", dir, "store", "account", `"z"`},
+		{"upgrade", dir, "store", filepath.Join(vats, "store-v2.js")},
+	}
+	for _, args := range steps {
+		if _, stderr, err := cli(t, args...); err != nil {
+			t.Fatalf("%s: %v (%s)", args[0], err, stderr)
+		}
+	}
+	out, _, err := cli(t, "dump", dir, "--durable", "--vat", "v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"v3 store: incarnation 1, replays from transcript entry 3\n",
+		`  kind 11 "Account": durable kit (holder, viewer), 1 instances` + "\n",
+		`  collection 1 "baggage": scalarDurableMapStore o+d6/1, 7 entries` + "\n",
+		`  collection 2 "entries": scalarDurableMapStore o+d6/2, 1 entries` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dump --durable lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "v1 boot") {
+		t.Errorf("--vat v3 printed other vats:\n%s", out)
 	}
 }

@@ -46,7 +46,7 @@ func (bk *Kernel) init(name string) error {
 		return err
 	}
 	k, err := cooper.Init(bk.dir, cfg, Options(func(e kernel.Event) {
-		if e.Type == "deliver" {
+		if e.Type == kernel.EventDeliver {
 			bk.Deliveries++
 		}
 	}))

@@ -67,7 +67,7 @@ func replayRuns(ctx context.Context, n, runs int, emit func(any) error) error {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("replay diverged: %v", firstErr)
+			return fmt.Errorf("replay diverged: %w", firstErr)
 		}
 		err = emit(ReplayRecord{
 			Scenario: "replay", Impl: "cooper", N: n, Run: run, Vats: vats,

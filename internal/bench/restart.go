@@ -190,9 +190,9 @@ func RestartChild(ctx context.Context, dir string, expect int, stdout io.Writer)
 	start := time.Now()
 	k, err := cooper.Open(dir, Options(func(e kernel.Event) {
 		switch e.Type {
-		case "replay-finish":
+		case kernel.EventReplayFinish:
 			replayed += int(e.Deliveries)
-		case "snapshot-load":
+		case kernel.EventSnapshotLoad:
 			loaded++
 		}
 	}))

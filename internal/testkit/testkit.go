@@ -43,7 +43,8 @@ import (
 
 // RunScripts runs every datadriven script matching glob (relative to the
 // test's package directory), each in two modes: straight through, and
-// restarting the kernel after every block. goVats are the Go vats the
+// restarting the kernel after every block; both kernels must end with the
+// same activity hash. goVats are the Go vats the
 // scripts' configs may name, added to the built-in ones.
 func RunScripts(t *testing.T, glob string, goVats gonative.Registry) {
 	t.Helper()
@@ -56,6 +57,7 @@ func RunScripts(t *testing.T, glob string, goVats gonative.Registry) {
 	}
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		hashes := map[bool]string{}
 		for _, restart := range []bool{false, true} {
 			mode := "straight"
 			if restart {
@@ -69,7 +71,15 @@ func RunScripts(t *testing.T, glob string, goVats gonative.Registry) {
 				env.RestartEveryBlock = restart
 				defer env.Close()
 				datadriven.RunTest(t, path, env.Handle)
+				if env.k != nil {
+					hashes[restart] = env.k.Store().ActivityHash()
+				}
 			})
+		}
+		// The two kernels (one restarted after every block) went through
+		// the same cranks: they must end in the same state.
+		if a, b := hashes[false], hashes[true]; a != "" && b != "" && a != b {
+			t.Errorf("%s: activity hash %s straight, %s restarting after every block", name, a, b)
 		}
 	}
 }
@@ -136,10 +146,11 @@ func (e *Env) Handle(t *testing.T, d *datadriven.TestData) string {
 		// send VAT METHOD  — queues the message without running; prints its kpid.
 		out = e.call(t, d, false)
 	case "upgrade":
-		// upgrade VAT source=FILE [message=TEXT]
+		// upgrade VAT source=FILE|go=NAME [message=TEXT]
 		// PARAMS (JSON, optional)
 		// Bundles FILE, installs it and upgrades the static vat VAT to it
-		// through vat-admin; runs until the queue is empty and commits.
+		// (or upgrades the Go vat VAT to the Go vat NAME) through
+		// vat-admin; runs until the queue is empty and commits.
 		out = e.upgrade(t, d)
 	case "run":
 		// run [cranks=N]  — runs (N cranks, or until the queue is empty) and commits.
@@ -252,10 +263,9 @@ func (e *Env) finishCall(t *testing.T, kp vat.KRef) []string {
 func (e *Env) upgrade(t *testing.T, d *datadriven.TestData) []string {
 	pos := positional(d)
 	if len(pos) != 1 {
-		d.Fatalf(t, "upgrade VAT source=FILE [message=TEXT]")
+		d.Fatalf(t, "upgrade VAT source=FILE|go=NAME [message=TEXT]")
 	}
-	var src, message string
-	d.ScanArgs(t, "source", &src)
+	var message string
 	if d.HasArg("message") {
 		d.ScanArgs(t, "message", &message)
 	}
@@ -267,13 +277,19 @@ func (e *Env) upgrade(t *testing.T, d *datadriven.TestData) []string {
 		}
 		params = v
 	}
-	bd, err := bundle.Build(filepath.Join(e.Base, src))
-	if err != nil {
-		return []string{"error: " + err.Error()}
-	}
-	id, err := e.k.InstallBundle(bd.Marshal())
-	if err != nil {
-		return []string{"error: " + err.Error()}
+	var id string
+	if d.HasArg("go") {
+		d.ScanArgs(t, "go", &id)
+	} else {
+		var src string
+		d.ScanArgs(t, "source", &src)
+		bd, err := bundle.Build(filepath.Join(e.Base, src))
+		if err != nil {
+			return []string{"error: " + err.Error()}
+		}
+		if id, err = e.k.InstallBundle(bd.Marshal()); err != nil {
+			return []string{"error: " + err.Error()}
+		}
 	}
 	kp, err := e.k.UpgradeStaticVat(pos[0], id, params, message)
 	if err != nil {

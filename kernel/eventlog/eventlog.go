@@ -65,7 +65,7 @@ func (w *Writer) Observe(e kernel.Event) {
 		return
 	}
 	l := line{
-		Type:         e.Type,
+		Type:         string(e.Type),
 		Time:         float64(w.Now().UnixMicro()) / 1e6,
 		CrankNum:     e.CrankNum,
 		VatID:        e.VatID,
@@ -87,10 +87,10 @@ func (w *Writer) Observe(e kernel.Event) {
 		l.Data = e.Data
 	}
 	switch e.Type {
-	case "deliver", "deliver-result":
+	case kernel.EventDeliver, kernel.EventDeliverResult:
 		n := e.DeliveryNum
 		l.DeliveryNum = &n
-	case "replay-start", "replay-finish":
+	case kernel.EventReplayStart, kernel.EventReplayFinish:
 		n := e.Deliveries
 		l.Deliveries = &n
 	}

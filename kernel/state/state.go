@@ -122,7 +122,7 @@ func (s *State) allocate(key string) uint64 {
 
 func (s *State) getJSON(key string, v any) {
 	if err := json.Unmarshal([]byte(s.get(key)), v); err != nil {
-		panic(fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err))
+		panic(fmt.Errorf("%w: %s: %w", ErrCorrupt, key, err))
 	}
 }
 

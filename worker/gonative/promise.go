@@ -111,6 +111,7 @@ func errorValue(err error) any {
 // `throw "some string"` does in JavaScript.
 type Rejection struct{ Reason any }
 
+// Error formats the rejection reason.
 func (r *Rejection) Error() string { return "rejected: " + capdata.Format(r.Reason) }
 
 // String shows the promise for logs.

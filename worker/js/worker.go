@@ -239,7 +239,7 @@ func (w *Worker) Deliver(d vat.Delivery, sys vat.Syscaller) (out vat.Outcome) {
 }
 
 // errInterrupted ends a delivery the host interrupted.
-var errInterrupted = errors.New("interrupted by the host")
+var errInterrupted = errors.New("js: interrupted by the host")
 
 // Interrupt stops the delivery under way, from any goroutine.
 func (w *Worker) Interrupt() { w.rt.Interrupt(errInterrupted) }

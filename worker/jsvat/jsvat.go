@@ -51,6 +51,7 @@ var BuiltinModules = []string{
 	"@endo/errors",
 	"@endo/eventual-send",
 	"@endo/exo",
+	"@endo/exo/tools.js",
 	"@endo/far",
 	"@endo/marshal",
 	"@endo/pass-style",

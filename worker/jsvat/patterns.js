@@ -10,7 +10,8 @@
 // or @endo/exo (so vats that never import them pay nothing but the parse).
 //
 //   makePatterns(env) where env = { harden, Far, Remotable, passStyleOf,
-//     makeTagged, getInterfaceOf, isPromise }  (the prelude's own)
+//     makeTagged, getInterfaceOf, isPromise, seal }  (the prelude's own;
+//     seal(v) freezes v shallowly and counts it as hardened)
 //
 // It returns one hardened record. The contract other Cooper code (the
 // virtual/durable layer, @agoric/vat-data) builds on:
@@ -74,7 +75,15 @@
 (function makePatterns(env) {
   'use strict';
 
-  const { harden, Far, Remotable, makeTagged, getInterfaceOf, isPromise } = env;
+  const { harden, Far, Remotable, makeTagged, getInterfaceOf, isPromise, seal: sealHardened } = env;
+  // sealAll freezes a table of this file's functions and the functions in
+  // it, shallowly (they hold nothing else): a deep harden of every export
+  // costs more than the rest of building this kit.
+  const sealAll = o => {
+    for (const v of Object.values(o)) sealHardened(v);
+    sealHardened(o);
+    return o;
+  };
   const { freeze, is, entries, fromEntries, values, keys: objectKeys, hasOwn: objectHasOwn, create, seal, defineProperties, getPrototypeOf } = Object;
   const { ownKeys, apply } = Reflect;
   const { isArray } = Array;
@@ -1114,6 +1123,12 @@
   // the guard: tags.
   let HelpersByMatchTag;
   let GuardPayloadShapes;
+  let guardPayloadShape = tag => {
+    if (!tag.startsWith('guard:')) return undefined;
+    GuardPayloadShapes = makeGuardPayloadShapes();
+    guardPayloadShape = t => GuardPayloadShapes[t];
+    return GuardPayloadShapes[tag];
+  };
   let M;
 
   const confirmIsWellFormedWithLimit = (payload, mainPayloadShape, prefix, reject) => {
@@ -1134,7 +1149,7 @@
   const confirmTagged = (tagged, tag, reject) => {
     const matchHelper = HelpersByMatchTag[tag];
     if (matchHelper) return matchHelper.confirmIsWellFormed(tagged.payload, reject);
-    const payloadShape = GuardPayloadShapes[tag];
+    const payloadShape = guardPayloadShape(tag);
     if (payloadShape !== undefined) return confirmNestedMatches(tagged.payload, payloadShape, tag, reject);
     switch (tag) {
       case 'copySet':
@@ -1404,7 +1419,7 @@
     const [, rightBound] = getPassStyleCover(passStyleOf(rightOperand));
     return [encodePassable(rightOperand), rightBound];
   };
-  HelpersByMatchTag = harden({
+  HelpersByMatchTag = freeze({
     'match:any': { confirmMatches: () => true, confirmIsWellFormed: anyIsWellFormed, getRankCover: fullCover },
     'match:and': {
       confirmMatches: (specimen, patts, reject) => patts.every(patt => confirmMatches(specimen, patt, reject)),
@@ -1719,7 +1734,7 @@
     return result;
   };
 
-  M = harden({
+  M = sealAll({
     any: () => AnyShape,
     and: (...patts) => makeMatcher('match:and', patts),
     or: (...patts) => makeMatcher('match:or', patts),
@@ -1774,35 +1789,38 @@
     raw: () => makeTagged('guard:rawGuard', {}),
   });
 
-  const SyncValueGuardShape = M.or(RawGuardShape, M.pattern());
-  const SyncValueGuardListShape = M.arrayOf(SyncValueGuardShape);
-  const ArgGuardListShape = M.arrayOf(M.or(RawGuardShape, AwaitArgGuardShape, M.pattern()));
-  const MethodGuardPayloadShape = M.or(
-    harden({
-      callKind: 'sync',
-      argGuards: SyncValueGuardListShape,
-      optionalArgGuards: M.opt(SyncValueGuardListShape),
-      restArgGuard: M.opt(SyncValueGuardShape),
-      returnGuard: SyncValueGuardShape,
-    }),
-    harden({
-      callKind: 'async',
-      argGuards: ArgGuardListShape,
-      optionalArgGuards: M.opt(ArgGuardListShape),
-      restArgGuard: M.opt(SyncValueGuardShape),
-      returnGuard: SyncValueGuardShape,
-    }),
-  );
-  const InterfaceGuardPayloadShape = M.splitRecord(
-    { interfaceName: M.string(), methodGuards: M.recordOf(M.string(), MethodGuardShape) },
-    { defaultGuards: M.or(M.undefined(), 'passable', 'raw'), sloppy: M.boolean(), symbolMethodGuards: M.mapOf(M.symbol(), MethodGuardShape) },
-  );
-  GuardPayloadShapes = harden({
-    'guard:awaitArgGuard': harden({ argGuard: M.pattern() }),
-    'guard:rawGuard': M.record(),
-    'guard:methodGuard': MethodGuardPayloadShape,
-    'guard:interfaceGuard': InterfaceGuardPayloadShape,
-  });
+  // The payload shapes of the guard: tags, made on first need.
+  const makeGuardPayloadShapes = () => {
+    const SyncValueGuardShape = M.or(RawGuardShape, M.pattern());
+    const SyncValueGuardListShape = M.arrayOf(SyncValueGuardShape);
+    const ArgGuardListShape = M.arrayOf(M.or(RawGuardShape, AwaitArgGuardShape, M.pattern()));
+    const MethodGuardPayloadShape = M.or(
+      harden({
+        callKind: 'sync',
+        argGuards: SyncValueGuardListShape,
+        optionalArgGuards: M.opt(SyncValueGuardListShape),
+        restArgGuard: M.opt(SyncValueGuardShape),
+        returnGuard: SyncValueGuardShape,
+      }),
+      harden({
+        callKind: 'async',
+        argGuards: ArgGuardListShape,
+        optionalArgGuards: M.opt(ArgGuardListShape),
+        restArgGuard: M.opt(SyncValueGuardShape),
+        returnGuard: SyncValueGuardShape,
+      }),
+    );
+    const InterfaceGuardPayloadShape = M.splitRecord(
+      { interfaceName: M.string(), methodGuards: M.recordOf(M.string(), MethodGuardShape) },
+      { defaultGuards: M.or(M.undefined(), 'passable', 'raw'), sloppy: M.boolean(), symbolMethodGuards: M.mapOf(M.symbol(), MethodGuardShape) },
+    );
+    return freeze({
+      'guard:awaitArgGuard': harden({ argGuard: M.pattern() }),
+      'guard:rawGuard': M.record(),
+      'guard:methodGuard': MethodGuardPayloadShape,
+      'guard:interfaceGuard': InterfaceGuardPayloadShape,
+    });
+  };
   const getAwaitArgGuardPayload = guard => {
     assertAwaitArgGuard(guard);
     return guard.payload;
@@ -2054,8 +2072,10 @@
   // --- exos (@endo/exo) -----------------------------------------------------------
   const GET_INTERFACE_GUARD = '__getInterfaceGuard__';
   const REDACTED_RAW_ARG = '<redacted raw arg>';
-  const RawMethodGuard = M.call().rest(M.raw()).returns(M.raw());
-  const PassableMethodGuard = M.call().rest(M.any()).returns(M.any());
+  let rawMethodGuard;
+  let passableMethodGuard;
+  const RawMethodGuard = () => rawMethodGuard || (rawMethodGuard = M.call().rest(M.raw()).returns(M.raw()));
+  const PassableMethodGuard = () => passableMethodGuard || (passableMethodGuard = M.call().rest(M.any()).returns(M.any()));
   const toThrowable = thrown => {
     if (typeof thrown === 'object' && thrown !== null) harden(thrown);
     return thrown;
@@ -2217,13 +2237,13 @@
       if (!methodGuard) {
         switch (defaultGuards) {
           case undefined:
-            methodGuard = thisfulMethods ? PassableMethodGuard : RawMethodGuard;
+            methodGuard = thisfulMethods ? PassableMethodGuard() : RawMethodGuard();
             break;
           case 'passable':
-            methodGuard = PassableMethodGuard;
+            methodGuard = PassableMethodGuard();
             break;
           case 'raw':
-            methodGuard = RawMethodGuard;
+            methodGuard = RawMethodGuard();
             break;
           default:
             throw Fail`Unrecognized defaultGuards ${q(defaultGuards)}`;
@@ -2237,7 +2257,7 @@
           return interfaceGuard;
         },
       }[GET_INTERFACE_GUARD];
-      prototype[GET_INTERFACE_GUARD] = bindMethod(`In ${q(GET_INTERFACE_GUARD)} method of (${tag})`, contextProvider, getInterfaceGuardMethod, PassableMethodGuard);
+      prototype[GET_INTERFACE_GUARD] = bindMethod(`In ${q(GET_INTERFACE_GUARD)} method of (${tag})`, contextProvider, getInterfaceGuardMethod, PassableMethodGuard());
     }
     return Far(tag, prototype);
   };
@@ -2334,7 +2354,7 @@
   const makeExo = (tag, interfaceGuard, methods, options = undefined) => defineExoClass(tag, interfaceGuard, initEmpty, methods, options)();
   const getInterfaceGuard = exo => exo[GET_INTERFACE_GUARD]();
 
-  return harden({
+  return sealAll({
     // rank order and encoding
     compareRank,
     compareAntiRank,

@@ -346,7 +346,7 @@
   let patternsKit;
   const getPatterns = () => {
     if (patternsKit === undefined) {
-      patternsKit = makePatterns({ harden, Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v) });
+      patternsKit = makePatterns({ harden, Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v), seal });
     }
     return patternsKit;
   };
@@ -381,6 +381,8 @@
   const lazyModules = {
     '@endo/patterns': pick(patternsExports),
     '@endo/exo': pick(exoExports),
+    // exo-tools.js, plus makeInstance (Cooper's: a representative of a prototype)
+    '@endo/exo/tools.js': pick('defendPrototype defendPrototypeKit makeInstance'.split(' ')),
     '@agoric/store': pick(storeExports),
   };
 

@@ -18,6 +18,7 @@
 //   vom.o+dK/I           state of durable object I of kind K: {prop: capdata}
 //   vv.vom.o+vK/I        state of virtual object I of kind K
 //   vc.N.|schemata       durable collection N: capdata of {label, keyShape?, valueShape?}
+//   vc.N.|kind           its store kind (scalarDurableMapStore...)
 //   vc.N.|entryCount, vc.N.|nextOrdinal, vc.N.|<vref> (ordinal of a remotable key)
 //   vc.N.<encoded key>   an entry (capdata of its value; rank order = key order)
 //   vv.vc.N.…            the same for a virtual collection
@@ -288,6 +289,7 @@
       });
     }
     vsSet(`${prefix}|schemata`, toJSON(cd));
+    vsSet(`${prefix}|kind`, kind.name);
     if (!kind.weak) vsSet(`${prefix}|entryCount`, '0');
     vsSet(`${prefix}|nextOrdinal`, '1');
     return collection(kindID, id);
@@ -525,7 +527,7 @@
     defineDurableExoClassKit(provideKindHandle(baggage, tag), interfaceGuardKit, init, methodsKit, options);
   const prepareExo = (baggage, tag, interfaceGuard, methods, options) => {
     const make = prepareExoClass(baggage, tag, interfaceGuard, P().initEmpty, methods, options);
-    return provide(baggage, `the_${tag}`, () => make());
+    return provide(baggage, `${tag}_singleton`, () => make());
   };
   const prepareSingleton = (baggage, tag, methods, options) => prepareExo(baggage, tag, undefined, methods, options);
   const ignoreContext = method => (_context, ...args) => method(...args);
@@ -630,7 +632,7 @@
         const desc = parse(vsGet(k));
         if (desc.defined && !kinds.has(desc.kindID)) missing.push(desc.tag);
       }
-      missing.length === 0 || Fail`defineDurableKind not called for tags: ${q(missing)}`;
+      if (missing.length > 0) throw Error(`defineDurableKind not called for tags: [${missing.join(',')}]`);
       if (vsGet('watchedPromiseTableID') !== undefined) {
         for (const vpid of watched().keys()) {
           followDurably(unserialize({ body: '#"&0"', slots: [vpid] }), vpid);

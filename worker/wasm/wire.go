@@ -124,7 +124,7 @@ func decodeWire(s string) (capdata.Value, error) {
 	d := json.NewDecoder(strings.NewReader(s))
 	d.UseNumber()
 	if err := d.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadWire, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadWire, err)
 	}
 	if d.More() {
 		return nil, fmt.Errorf("%w: trailing data", ErrBadWire)

@@ -223,10 +223,10 @@ func benchKernel(dir string, cfg *cooper.Config, o benchOptions, args []capdata.
 	}, nil
 }
 
-// benchChain measures the calls on the network.
 // benchSenders is how many goroutines broadcast the throughput calls.
 const benchSenders = 8
 
+// benchChain measures the calls on the network.
 func benchChain(ctx context.Context, clients []*client.Client, vatName string, o benchOptions, args []capdata.Value) ([]benchResult, error) {
 	c := clients[0]
 	nonce, err := c.NextNonce(ctx)

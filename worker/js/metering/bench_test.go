@@ -14,7 +14,6 @@ func benchLoopRun(b *testing.B, prog *goja.Program, rt *goja.Runtime) {
 		b.Fatal(err)
 	}
 	f, _ := goja.AssertFunction(fv)
-	b.ResetTimer()
 	for b.Loop() {
 		if _, err := f(goja.Undefined()); err != nil {
 			b.Fatal(err)

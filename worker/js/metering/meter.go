@@ -46,6 +46,7 @@ const (
 )
 
 // ErrComputeExceeded is the interrupt value of a delivery out of computrons.
+// Its text is SwingSet's and reaches vats, so it has no package prefix.
 var ErrComputeExceeded = errors.New("Compute meter exceeded")
 
 // Meter counts computrons for one delivery.

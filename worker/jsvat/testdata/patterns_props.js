@@ -3,7 +3,8 @@
 // Random values come from a seeded LCG: the same cases on every run.
 import { Far, makeTagged, passStyleOf } from '@endo/far';
 import { compareRank, makeEncodePassable, makeDecodePassable, makePassableKit } from '@endo/marshal';
-import { keyEQ, isKey, makeCopySet, makeCopyBag, makeCopyMap } from '@endo/patterns';
+import { keyEQ, isKey, makeCopySet, makeCopyBag, makeCopyMap, M } from '@endo/patterns';
+import { defendPrototype, defendPrototypeKit, makeInstance } from '@endo/exo/tools.js';
 
 let seed = 12345;
 const rand = n => {
@@ -112,3 +113,34 @@ for (const bad of ['', 'x', 'f12', 'bmaybe', '[sa', 'p3:1', '(', ':[sa\u0000\u00
   if (!threw) throw Error(`decodePassable(${show(bad)}) did not throw`);
 }
 if (passStyleOf(makeCopySet(['a'])) !== 'tagged') throw Error('copySet pass style');
+
+// The contract of defendPrototype for the virtual/durable layer: the
+// context comes from the provider at each call, `this` is the context for
+// thisful methods, the guard checks arguments, instances are remotables.
+{
+  const MM = M;
+  const contexts = new Map();
+  const proto = defendPrototype(
+    'Thing',
+    rep => contexts.get(rep),
+    { get() { return this.state.n; }, add(k) { this.state.n += k; return this.self; } },
+    true,
+    MM.interface('Thing', { get: MM.call().returns(MM.number()), add: MM.call(MM.number()).returns(MM.remotable()) }),
+  );
+  const t = makeInstance(proto);
+  contexts.set(t, { state: { n: 1 }, self: t });
+  if (passStyleOf(t) !== 'remotable' || t.add(2) !== t || t.get() !== 3) throw Error('defendPrototype: thisful calls');
+  let msg = '';
+  try { t.add('x'); } catch (e) { msg = e.message; }
+  if (msg !== 'In "add" method of (Thing): arg 0: string (a string) - Must be a number') throw Error(`defendPrototype guard: ${msg}`);
+  try { makeInstance(proto).get(); } catch (e) { msg = e.message; }
+  if (msg !== '"In \\"get\\" method of (Thing)" may only be applied to a valid instance: (an object)') throw Error(`defendPrototype no context: ${msg}`);
+  const kitContexts = { a: new Map(), b: new Map() };
+  const protos = defendPrototypeKit('K', { a: r => kitContexts.a.get(r), b: r => kitContexts.b.get(r) }, { a: { f: (ctx, x) => [ctx.state.v, x] }, b: { g: ctx => ctx.facets.a } });
+  const a = makeInstance(protos.a);
+  const bFacet = makeInstance(protos.b);
+  const ctx = { state: { v: 7 }, facets: { a, b: bFacet } };
+  kitContexts.a.set(a, ctx);
+  kitContexts.b.set(bFacet, ctx);
+  if (a.f(1)[0] !== 7 || bFacet.g() !== a || String(a) !== '[object Alleged: K a]') throw Error('defendPrototypeKit: shifted calls');
+}

@@ -44,7 +44,7 @@ import (
 )
 
 // Errors that end a call and kill the instance. Their text is what a vat's
-// failed delivery reports.
+// failed delivery reports (SwingSet's words), so they have no package prefix.
 var (
 	ErrComputeExceeded = errors.New("Compute meter exceeded")
 	ErrMemoryExceeded  = errors.New("memory limit exceeded")
@@ -60,6 +60,7 @@ type TrapError struct {
 	Msg string // the trap, e.g. "wasm error: out of bounds memory access"
 }
 
+// Error returns the trap message.
 func (e *TrapError) Error() string { return e.Msg }
 
 // JSError is an exception thrown by JavaScript out of an eval or a call.
@@ -67,6 +68,7 @@ type JSError struct {
 	Message string // String(exception), e.g. "TypeError: x is not a function"
 }
 
+// Error returns the JS error message.
 func (e *JSError) Error() string { return e.Message }
 
 // Layout and limits of the rewritten module.

@@ -57,6 +57,7 @@ type Handler func(op int, payload string) (string, error)
 // Throw is a Handler error that JS sees as a TypeError with Message.
 type Throw struct{ Message string }
 
+// Error returns the thrown message.
 func (t *Throw) Error() string { return t.Message }
 
 // unwind carries a fatal error from a host function through the wasm
@@ -83,7 +84,7 @@ type state struct {
 
 const scratchSlot = 32
 
-// The exported functions the engine calls.
+// fnID names one of the exported functions the engine calls.
 type fnID int
 
 const (
@@ -201,20 +202,20 @@ func (in *Instance) boot() error {
 	}
 	rt, err := in.invoke(fnNewRuntime)
 	if err != nil || rt == 0 {
-		return fmt.Errorf("JS_NewRuntime: %v", err)
+		return fmt.Errorf("JS_NewRuntime: %w", err)
 	}
 	in.st.RT = uint32(rt)
 	if _, err := in.invoke(fnSetInterruptHandler, rt, uint64(in.e.info.HostTableIndexes[1]), 0); err != nil {
-		return fmt.Errorf("JS_SetInterruptHandler: %v", err)
+		return fmt.Errorf("JS_SetInterruptHandler: %w", err)
 	}
 	ctx, err := in.invoke(fnNewContext, rt)
 	if err != nil || ctx == 0 {
-		return fmt.Errorf("JS_NewContext: %v", err)
+		return fmt.Errorf("JS_NewContext: %w", err)
 	}
 	in.st.Ctx = uint32(ctx)
 	scratch, err := in.invoke(fnMalloc, maxNesting*scratchSlot)
 	if err != nil || scratch == 0 {
-		return fmt.Errorf("malloc: %v", err)
+		return fmt.Errorf("malloc: %w", err)
 	}
 	in.st.Scratch = uint32(scratch)
 	name, err := in.cstring("host")
@@ -645,7 +646,7 @@ func (in *Instance) intrinsic(op int, v Value) (Value, error) {
 }
 
 // ErrInterrupted ends a call the host interrupted.
-var ErrInterrupted = errors.New("interrupted by the host")
+var ErrInterrupted = errors.New("qjs: interrupted by the host")
 
 // interruptFuel is what Interrupt sets the fuel to: the next check traps,
 // and charges on the way there cannot wrap it around to positive.

@@ -129,7 +129,7 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 	}
 	s.Memory = append([]byte(nil), r.bytes(int(r.u32()))...)
 	if r.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, r.err)
+		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, r.err)
 	}
 	if len(r.b) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadSnapshot, len(r.b))

@@ -7,8 +7,11 @@ export function buildRootObject() {
   const held = new Map();
   const show = p => p.catch(e => `rejected: ${e.message}`);
   return Far('boot', {
-    bootstrap(v) {
+    // SwingSet's controller.upgradeStaticVat needs the vat-admin service,
+    // which only the bootstrap can create ("vatAdmin device not configured").
+    async bootstrap(v, devices) {
       vats = v;
+      await E(vats.vatAdmin).createVatAdminService(devices.vatAdmin);
     },
     // Calls store.method(...args); a returned object is kept under `keep`.
     async store(method, args = [], keep = undefined) {
