@@ -49,6 +49,10 @@ type Config struct {
 	// PruneTranscripts makes each heap snapshot delete the transcript
 	// entries before it; by default they are kept (cooper replay --full).
 	PruneTranscripts bool `json:"pruneTranscripts,omitempty"`
+	// MaxVatsOnline, when positive, loads vats lazily and keeps at most
+	// that many vats that take heap snapshots online, paging out the least
+	// recently used (SwingSet's maxVatsOnline; 0 or missing: no limit).
+	MaxVatsOnline uint64 `json:"maxVatsOnline,omitempty"`
 	// Ignored holds the SwingSet keys that have no effect in Cooper.
 	Ignored map[string]json.RawMessage `json:"-"`
 	// Dir is the directory sourceSpec and bundleSpec paths are relative to;
@@ -128,7 +132,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	cfg := &Config{Ignored: map[string]json.RawMessage{}}
 	known := map[string]bool{"bootstrap": true, "vats": true, "bundles": true, "defaultManagerType": true, "limits": true, "pruneOldIncarnations": true,
-		"snapshotInterval": true, "pruneTranscripts": true}
+		"snapshotInterval": true, "pruneTranscripts": true, "maxVatsOnline": true}
 	strict := map[string]json.RawMessage{}
 	for _, k := range sortedKeys(raw) {
 		switch {
@@ -251,6 +255,7 @@ func (c *Config) Resolve() (*kernel.Config, error) {
 	kc.PruneOldIncarnations = c.PruneOldIncarnations
 	kc.SnapshotInterval = c.SnapshotInterval
 	kc.PruneTranscripts = c.PruneTranscripts
+	kc.MaxVatsOnline = c.MaxVatsOnline
 	load := func(what string, b BundleSpec) (string, error) {
 		bd, err := b.load(dir)
 		if err != nil {

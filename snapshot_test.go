@@ -471,3 +471,61 @@ func TestSnapshotKill(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyVatLoading: with maxVatsOnline 1, a restart brings no JS vat
+// online, a call brings back only the vats it reaches, and after every
+// crank at most one JS vat is online, the others paged out to their
+// snapshots; the kernel does exactly what an eager one does.
+func TestLazyVatLoading(t *testing.T) {
+	eager := newSnapRecorder()
+	wantOut, ke := runSnapScenario(t, t.TempDir(), `"snapshotInterval": 3`, eager, eager.options(nil))
+	defer ke.Close()
+
+	dir := t.TempDir()
+	lazy := newSnapRecorder()
+	pagedOut := 0
+	opts := lazy.options(nil)
+	var k *kernel.Kernel
+	opts.Observer = func(e kernel.Event) {
+		lazy.observe(e)
+		switch e.Type {
+		case kernel.EventPageOut:
+			pagedOut++
+		case kernel.EventCrankFinish:
+			if k != nil && len(k.OnlineVats()) > 2 { // one JS vat and the Go vat-admin vat
+				t.Errorf("after crank %d: online %v", e.CrankNum, k.OnlineVats())
+			}
+		}
+	}
+	k = jsKernel(t, dir, snapConfig(`"snapshotInterval": 3, "maxVatsOnline": 1`), opts)
+	out := snapCalls(t, k, snapPhase1...)
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	k, err := cooper.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	admin, _ := k.FindVat("vatAdmin")
+	if online := k.OnlineVats(); len(online) != 1 || online[0] != admin {
+		t.Fatalf("online after restart: %v", online)
+	}
+	out += "-- restart --\n" + snapCalls(t, k, snapPhase2...)
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if out != wantOut {
+		t.Fatalf("lazy kernel:\n%s\neager kernel:\n%s", out, wantOut)
+	}
+	if a, b := k.Store().ActivityHash(), ke.Store().ActivityHash(); a != b {
+		t.Fatalf("activity hash %s lazy, %s eager", a, b)
+	}
+	if a, b := transcriptHashes(k), transcriptHashes(ke); a != b {
+		t.Fatalf("transcripts differ:\n%s\n%s", a, b)
+	}
+	if pagedOut < 10 {
+		t.Fatalf("only %d page-outs", pagedOut)
+	}
+}

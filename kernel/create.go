@@ -37,6 +37,9 @@ type Config struct {
 	// PruneTranscripts makes each heap snapshot delete the transcript
 	// entries before it (kept by default, for `cooper replay --full`).
 	PruneTranscripts bool
+	// MaxVatsOnline, when positive, loads vats lazily and keeps at most
+	// that many vats that take heap snapshots online (see lazy.go).
+	MaxVatsOnline uint64
 }
 
 // VatConfig defines one static vat.
@@ -258,6 +261,7 @@ func (k *Kernel) initialize(cfg *Config) error {
 		if cfg.PruneTranscripts {
 			k.state.SetPruneTranscripts(true)
 		}
+		k.state.SetMaxVatsOnline(cfg.MaxVatsOnline)
 		for _, id := range sortedKeys(cfg.Bundles) {
 			k.store.PutBundle(id, cfg.Bundles[id])
 		}

@@ -25,6 +25,7 @@ const (
 	EventReplayFinish  EventType = "replay-finish"
 	EventSnapshot      EventType = "snapshot"      // a heap snapshot was taken
 	EventSnapshotLoad  EventType = "snapshot-load" // a vat was restored from its heap snapshot
+	EventPageOut       EventType = "page-out"      // an idle vat's worker was closed (lazy loading)
 )
 
 // Event is one thing the kernel did, for the event log (SwingSet's slog).

@@ -154,6 +154,9 @@ func (k *Kernel) start() (err error) {
 	k.limits = withDefaults(k.state.GetLimits())
 	k.startDevices()
 	for _, id := range k.state.LiveVats() {
+		if k.lazyStart(id) {
+			continue // comes online when a crank needs it
+		}
 		if err := k.restoreVat(id); err != nil {
 			k.closeWorkers()
 			return err

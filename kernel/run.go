@@ -182,6 +182,7 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 		f()
 	}
 	k.afterCommit = nil
+	k.pageOut()
 	k.emit(Event{Type: EventCrankFinish, CrankType: kind, CrankHash: crankHash, ActivityHash: activityHash})
 	k.crankNum++
 	return nil
@@ -269,7 +270,7 @@ func (k *Kernel) processSend(item state.RunQueueItem) crankOutcome {
 		pr, _ := k.state.GetPromise(target)
 		id = pr.Decider
 	}
-	h := k.vats[id]
+	h := k.liveVat(id)
 	vtarget, ok := k.state.CListVRef(id, target)
 	if !ok {
 		k.bug("%s has no c-list entry for its target %s", id, target)
@@ -342,6 +343,9 @@ func (k *Kernel) routeTarget(target vat.KRef, msg *state.Message) (dest vat.KRef
 // within the crank that terminated it).
 func (k *Kernel) liveVat(id vat.ID) *vatHandle {
 	h := k.vats[id]
+	if h == nil && k.state.IsLive(id) {
+		h = k.bringOnline(id) // lazy loading
+	}
 	if h == nil || h.terminated {
 		return nil
 	}

@@ -44,13 +44,14 @@ func (k *Kernel) maybeSnapshot(h *vatHandle, next uint64) {
 
 // takeSnapshot saves h's state as of transcript position next (in the open
 // crank, or in the block between cranks) and prunes the transcript before
-// it if the kernel is configured so.
-func (k *Kernel) takeSnapshot(h *vatHandle, s vat.Snapshotter, next uint64) {
+// it if the kernel is configured so. It reports false if the worker could
+// not be snapshotted.
+func (k *Kernel) takeSnapshot(h *vatHandle, s vat.Snapshotter, next uint64) bool {
 	h.snapPos = next
 	data, err := s.Snapshot()
 	if err != nil {
 		k.logger().Warn("heap snapshot skipped", "vat", h.id, "name", h.name(), "position", next, "err", err)
-		return
+		return false
 	}
 	info := k.store.SaveSnapshot(string(h.id), next, s.SnapshotBuild(), data)
 	if k.state.PruneTranscripts() && next > 0 {
@@ -59,6 +60,7 @@ func (k *Kernel) takeSnapshot(h *vatHandle, s vat.Snapshotter, next uint64) {
 		k.store.PruneTranscript(string(h.id), next-1)
 	}
 	k.emit(Event{Type: EventSnapshot, VatID: h.id, Name: h.name(), DeliveryNum: next, Snapshot: info.Hash})
+	return true
 }
 
 // snapshotAll snapshots every live vat that had deliveries since its last

@@ -25,6 +25,8 @@ type vatHandle struct {
 	// snapPos is the transcript position of the worker's last heap
 	// snapshot, or where its replay started.
 	snapPos uint64
+	// lastUsed is the crank number of its last delivery (lazy loading's LRU).
+	lastUsed uint64
 }
 
 // name returns the vat's name for messages.
@@ -44,6 +46,7 @@ func (k *Kernel) deliver(h *vatHandle, vd vat.Delivery) (vat.Outcome, *delivery)
 		return r
 	}
 	pos := k.store.TranscriptLength(string(h.id))
+	h.lastUsed = k.crankNum
 	k.emit(Event{Type: EventDeliver, VatID: h.id, DeliveryNum: pos, Delivery: &vd})
 	done := k.opts.Stopper.running(h.worker)
 	out := h.worker.Deliver(vd, sys)

@@ -52,6 +52,7 @@
 //	local.*                         host-local, not hashed
 //	local.snapshotInterval          deliveries between a vat's heap snapshots (absent: 200; 0: never)
 //	local.pruneTranscripts          "true": a heap snapshot deletes the transcript entries before it
+//	local.maxVatsOnline             vats taking heap snapshots kept online at once (absent: no limit)
 //	host.*                          reserved for the host, refused from vats and the kernel
 package state
 
@@ -129,6 +130,7 @@ func Fields() []Field {
 		{"local.*", "local", "host-local, not hashed"},
 		{"local.snapshotInterval", "local", "deliveries between heap snapshots"},
 		{"local.pruneTranscripts", "local", "whether heap snapshots delete older transcript entries"},
+		{"local.maxVatsOnline", "local", "vats taking heap snapshots kept online at once"},
 		{"host.*", "host", "reserved for the host"},
 	}
 }

@@ -38,3 +38,17 @@ func (s *State) SetPruneTranscripts(prune bool) {
 // PruneTranscripts reports whether a heap snapshot deletes the transcript
 // entries before it.
 func (s *State) PruneTranscripts() bool { return s.kv.Has("local.pruneTranscripts") }
+
+// SetMaxVatsOnline records how many vats that take heap snapshots may be
+// online at once (0: no limit, every vat is loaded at start).
+func (s *State) SetMaxVatsOnline(n uint64) {
+	if n == 0 {
+		s.kv.Delete("local.maxVatsOnline")
+		return
+	}
+	s.setUint("local.maxVatsOnline", n)
+}
+
+// MaxVatsOnline returns how many vats that take heap snapshots may be
+// online at once (0: no limit).
+func (s *State) MaxVatsOnline() uint64 { return s.getUintOr("local.maxVatsOnline", 0) }
