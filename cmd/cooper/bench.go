@@ -25,7 +25,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench SCENARIO",
 		Short: "Time the kernel on the SwingSet comparison scenarios",
 		Long: `Time the kernel on the scenarios of the SwingSet peer harness: pingpong,
-dynamic, restart, and replay. Every run builds a fresh on-disk kernel in a
+dynamic, restart, and replay, plus idle (resident memory per idle vat). Every run builds a fresh on-disk kernel in a
 temporary directory. One JSON line per run goes to stdout; a table of medians
 goes to stderr. With --vs-swingset the matching SwingSet scenario is run too
 (via run.sh in --swingset-dir) and the table shows Cooper/SwingSet ratios.
@@ -35,14 +35,14 @@ See docs/bench.md.`,
 			if len(args) == 0 {
 				return cmd.Help()
 			}
-			return fmt.Errorf("unknown scenario %q: want pingpong, dynamic, restart or replay", args[0])
+			return fmt.Errorf("unknown scenario %q: want pingpong, dynamic, restart, replay or idle", args[0])
 		},
 	}
 	cmd.PersistentFlags().IntVar(&f.Runs, "runs", 3, "number of timed runs")
 	cmd.PersistentFlags().BoolVar(&f.VsSwingset, "vs-swingset", false, "also run the matching SwingSet scenario and compare")
 	cmd.PersistentFlags().StringVar(&f.SwingsetDir, "swingset-dir", filepath.Join("..", "shared", "peer", "swingset"), "directory of the SwingSet peer harness (with run.sh)")
 	cmd.AddCommand(newBenchPingPongCmd(f), newBenchDynamicCmd(f), newBenchRestartCmd(f),
-		newBenchReplayCmd(f), newBenchRestartChildCmd())
+		newBenchReplayCmd(f), newBenchIdleCmd(f), newBenchRestartChildCmd())
 	return cmd
 }
 
@@ -135,6 +135,28 @@ func execRestartChild(stderr io.Writer) bench.Child {
 		}
 		return nil
 	}
+}
+
+func newBenchIdleCmd(f *bench.Flags) *cobra.Command {
+	var m int
+	var maxOnline uint64
+	cmd := &cobra.Command{
+		Use:   "idle",
+		Short: "Resident memory per idle dynamic vat, with lazy loading (maxVatsOnline)",
+		Long: `Make M dynamic counter vats (one message each) in a kernel that keeps at most
+--max-online of the vats taking heap snapshots online (0: all), then report
+the resident memory per vat (after a GC, against the kernel before) and how
+long the first vat, paged out by then, takes to answer one message. Use it
+with COOPER_JS_WORKER=wasm: goja vats take no snapshots and never page out.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := bench.Idle(*f, m, maxOnline)
+			return runBench(cmd, f, s, err)
+		},
+	}
+	cmd.Flags().IntVar(&m, "m", 100, "dynamic vats to create")
+	cmd.Flags().Uint64Var(&maxOnline, "max-online", 10, "maxVatsOnline (0: no limit)")
+	return cmd
 }
 
 func newBenchRestartChildCmd() *cobra.Command {

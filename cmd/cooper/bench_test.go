@@ -193,3 +193,18 @@ func TestBenchRestartWasmSnapshots(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchIdle: with the wasm worker and --max-online 2, the vats beyond
+// two JS vats are paged out and the first one still answers.
+func TestBenchIdle(t *testing.T) {
+	t.Setenv("COOPER_JS_WORKER", "wasm")
+	stdout, _, err := cli(t, "bench", "idle", "--m", "6", "--max-online", "2", "--runs", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := benchLines(t, stdout)[0]
+	if m["online"] != 3.0 || m["m"] != 6.0 { // two JS vats and the Go vat-admin vat
+		t.Fatalf("%v", m)
+	}
+	wantPositive(t, m, "answerMs", "createMs", "dbBytes", "rss")
+}

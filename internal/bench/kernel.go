@@ -23,20 +23,23 @@ type Kernel struct {
 
 // NewKernel copies the demo sources to a temporary directory, creates a
 // kernel from demo/<name>/config.json, runs its bootstrap and commits.
-func NewKernel(name string) (*Kernel, error) {
+func NewKernel(name string) (*Kernel, error) { return newKernel(name, nil) }
+
+// newKernel is NewKernel with the config changed by edit (if not nil).
+func newKernel(name string, edit func(*cooper.Config)) (*Kernel, error) {
 	base, err := os.MkdirTemp("", "cooper-bench-")
 	if err != nil {
 		return nil, err
 	}
 	bk := &Kernel{base: base, dir: filepath.Join(base, "kernel")}
-	if err := bk.init(name); err != nil {
+	if err := bk.init(name, edit); err != nil {
 		bk.Close()
 		return nil, err
 	}
 	return bk, nil
 }
 
-func (bk *Kernel) init(name string) error {
+func (bk *Kernel) init(name string, edit func(*cooper.Config)) error {
 	src := filepath.Join(bk.base, "src")
 	if err := os.CopyFS(src, demo.FS); err != nil {
 		return err
@@ -44,6 +47,9 @@ func (bk *Kernel) init(name string) error {
 	cfg, err := cooper.ReadConfig(filepath.Join(src, name, "config.json"))
 	if err != nil {
 		return err
+	}
+	if edit != nil {
+		edit(cfg)
 	}
 	k, err := cooper.Init(bk.dir, cfg, Options(func(e kernel.Event) {
 		if e.Type == kernel.EventDeliver {
