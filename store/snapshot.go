@@ -44,9 +44,14 @@ type SnapshotInfo struct {
 }
 
 // snapshotChange is a pending snapshot of a vat; nil info means deleted.
+// A snapshot saved in a crank stays uncompressed (data) until Commit, as a
+// later crank of the block may replace it; one saved between cranks (a
+// vat paged out or closed) is compressed at once (packed), so a block of
+// many such snapshots holds them compressed.
 type snapshotChange struct {
-	info *SnapshotInfo
-	data []byte // uncompressed
+	info   *SnapshotInfo
+	data   []byte // uncompressed, or nil
+	packed []byte // compressed, or nil
 }
 
 // SaveSnapshot stores data as vat's current snapshot, replacing the
@@ -58,12 +63,22 @@ type snapshotChange struct {
 func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) SnapshotInfo {
 	sum := sha256.Sum256(data)
 	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: hex.EncodeToString(sum[:]), Build: build, Size: int64(len(data))}
-	l := s.block
 	if s.crank != nil {
-		l = s.crank
+		s.crank.snapshots[vat] = snapshotChange{info: &info, data: data}
+		return info
 	}
-	l.snapshots[vat] = snapshotChange{info: &info, data: data}
+	packed := deflate(data)
+	info.Stored = int64(len(packed))
+	s.block.snapshots[vat] = snapshotChange{info: &info, packed: packed}
 	return info
+}
+
+// stored returns the compressed bytes of a pending snapshot.
+func (c snapshotChange) stored() []byte {
+	if c.packed != nil {
+		return c.packed
+	}
+	return deflate(c.data)
 }
 
 // deflate compresses a snapshot for storage.
@@ -124,11 +139,12 @@ func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok boo
 	if !ok {
 		return info, nil, false, nil
 	}
-	if c, pending := s.pendingSnapshot(vat); pending {
-		return info, c.data, true, nil
-	}
 	var stored []byte
-	{
+	if c, pending := s.pendingSnapshot(vat); pending && c.data != nil {
+		return info, c.data, true, nil
+	} else if pending {
+		stored = c.packed
+	} else {
 		st, err := s.stmt("SELECT data FROM snapshots WHERE hash = ?")
 		if err != nil {
 			return info, nil, true, s.fail(s.wrap("load snapshot of "+vat, err))
@@ -250,7 +266,7 @@ func (s *Store) writeSnapshots(b *layer) error {
 			continue
 		}
 		i := c.info
-		err := s.exec("INSERT OR IGNORE INTO snapshots (hash, size, data) VALUES (?, ?, ?)", i.Hash, i.Size, deflate(c.data))
+		err := s.exec("INSERT OR IGNORE INTO snapshots (hash, size, data) VALUES (?, ?, ?)", i.Hash, i.Size, c.stored())
 		if err == nil {
 			err = s.exec("INSERT OR REPLACE INTO vatSnapshots (vatID, position, hash, build) VALUES (?, ?, ?, ?)", vat, i.Pos, i.Hash, i.Build)
 		}
