@@ -529,3 +529,48 @@ func TestLazyVatLoading(t *testing.T) {
 		t.Fatalf("only %d page-outs", pagedOut)
 	}
 }
+
+// TestLazyVatUnusableSnapshot: a lazily loaded vat whose snapshot turns out
+// unusable is replayed in full when it comes online; if its transcript is
+// pruned, the crank that needs it stops the kernel with an error naming
+// the vat (no Go panic escapes).
+func TestLazyVatUnusableSnapshot(t *testing.T) {
+	for _, prune := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prune=%v", prune), func(t *testing.T) {
+			dir := t.TempDir()
+			settings := `"snapshotInterval": 5, "maxVatsOnline": 1`
+			if prune {
+				settings += `, "pruneTranscripts": true`
+			}
+			k := snapshotKernel(t, dir, settings, newSnapRecorder(), 12)
+			id, _ := k.FindVat("a")
+			k.Close()
+			replaceSnapshot(t, dir, id, "", []byte("not a snapshot"))
+			var log bytes.Buffer
+			k, err := cooper.Open(dir, newSnapRecorder().options(&log))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			_, err = k.QueueToVatRoot("a", "incr", nil)
+			if err == nil {
+				_, err = k.Run(kernel.UntilEmpty())
+			}
+			if prune {
+				if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("bring %s online: cannot restore %s (a): snapshot at delivery", id, id)) {
+					t.Fatalf("run: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log.String(), "vat="+string(id)) {
+				t.Fatalf("no warning naming %s: %s", id, log.String())
+			}
+			if n := callNumber(t, k, "a", "get"); n != 13 {
+				t.Fatalf("a.get = %v", n)
+			}
+		})
+	}
+}
