@@ -1,6 +1,7 @@
 package cooper_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -61,6 +62,10 @@ func TestDurableBigCollection(t *testing.T) {
 	_, keys := call(t, k, "big", "firstKeys", 3.0)
 	if capdata.Format(keys) != "[0,1,2]" {
 		t.Errorf("firstKeys = %s", capdata.Format(keys))
+	}
+
+	if _, keys := call(t, k, "big", "range", float64(total-3), float64(total+5)); capdata.Format(keys) != fmt.Sprintf("[%d,%d,%d]", total-3, total-2, total-1) {
+		t.Errorf("range = %s", capdata.Format(keys))
 	}
 
 	// Upgrade to the same code: the map stays, the transcript restarts.

@@ -84,3 +84,36 @@ func TestCLIDumpDurable(t *testing.T) {
 		t.Errorf("--vat v3 printed other vats:\n%s", out)
 	}
 }
+
+// TestDurableExample runs the README's "Durable state and upgrade" session
+// (examples/durable) and checks what it shows.
+func TestDurableExample(t *testing.T) {
+	ex := filepath.Join("..", "..", "examples", "durable")
+	dir := filepath.Join(t.TempDir(), "durable")
+	for _, step := range []struct {
+		args    []string
+		want    string // the last line of stdout
+		wantErr string
+	}{
+		{args: []string{"init", dir, filepath.Join(ex, "config.json")}, want: "created kernel in " + dir + ": 2 vats; bootstrap ran in 0 cranks"},
+		{args: []string{"call", dir, "counters", "incr", `"apples"`}, want: "1"},
+		{args: []string{"call", dir, "counters", "incr", `"apples"`}, want: "2"},
+		{args: []string{"call", dir, "counters", "incr", `"pears"`}, want: "1"},
+		{args: []string{"upgrade", dir, "counters", filepath.Join(ex, "counters-v2.js")}, want: `{"incarnationNumber":1}`},
+		{args: []string{"call", dir, "counters", "totals"}, want: `{"apples":2,"pears":1}`},
+		{args: []string{"upgrade", dir, "counters", filepath.Join(ex, "counters-bad.js")},
+			want:    "counters: v1 failed to upgrade from incarnation 1 (startVat): Error: defineDurableKind not called for tags: [Counter]",
+			wantErr: "upgrade counters rejected: Error: vat-upgrade failure"},
+		{args: []string{"call", dir, "counters", "incr", `"pears"`}, want: "2"},
+		{args: []string{"dump", dir, "--durable", "--vat", "v1"}, want: `  collection 2 "counters": scalarDurableMapStore o+d6/2, 2 entries`},
+	} {
+		out, _, err := cli(t, step.args...)
+		if (err != nil || step.wantErr != "") && (err == nil || err.Error() != step.wantErr) {
+			t.Fatalf("%v: error %v, want %q", step.args[:1], err, step.wantErr)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if got := lines[len(lines)-1]; got != step.want {
+			t.Fatalf("%v printed %q, want last line %q", step.args[:1], out, step.want)
+		}
+	}
+}

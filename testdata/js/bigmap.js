@@ -1,6 +1,7 @@
 // A durable big map in baggage, filled in batches: its entries live in the
 // vatstore, not in the vat's heap.
 import { Far } from '@endo/far';
+import { M } from '@endo/patterns';
 import { provideDurableMapStore } from '@agoric/vat-data';
 
 export function buildRootObject(vatPowers, vatParameters, baggage) {
@@ -14,6 +15,8 @@ export function buildRootObject(vatPowers, vatParameters, baggage) {
     },
     get: i => big.get(i),
     size: () => big.getSize(),
+    // The keys in [lo, hi], through the pattern's rank cover.
+    range: (lo, hi) => harden([...big.keys(M.and(M.gte(lo), M.lte(hi)))]),
     // The first n keys, in key order.
     firstKeys(n) {
       const out = [];

@@ -398,13 +398,26 @@
       addCount(-1);
     };
     // entries iterates [key, raw value] in key order, matching the patterns.
+    // A key pattern narrows the scan to its rank cover [lo, hi].
+    const coverOf = keyPatt => {
+      if (keyPatt === undefined) return ['', undefined];
+      try {
+        return P().getRankCover(keyPatt, encodeKey);
+      } catch (e) {
+        return ['', undefined]; // e.g. a remotable this store never held
+      }
+    };
     function* iterate(keyPatt, valuePatt) {
       encoders();
-      const start = generations.get(vref) || 0;
-      for (const k of vsKeys(prefix)) {
+      const gen = generations.get(vref) || 0;
+      const [lo, hi] = coverOf(keyPatt);
+      for (const k of vsKeys(prefix, prefix + lo.slice(0, -1))) {
         if (k.startsWith(meta)) continue;
-        (generations.get(vref) || 0) === start || Fail`keys in store cannot be added to during iteration`;
-        const key = decodeKey(k.slice(prefix.length));
+        const encoded = k.slice(prefix.length);
+        if (encoded < lo) continue;
+        if (hi !== undefined && encoded > hi) return;
+        (generations.get(vref) || 0) === gen || Fail`keys in store cannot be added to during iteration`;
+        const key = decodeKey(encoded);
         if (keyPatt !== undefined && !P().matches(key, keyPatt)) continue;
         const raw = vsGet(k);
         if (raw === undefined) continue; // deleted during the iteration
