@@ -82,6 +82,9 @@ type CreationOptions struct {
 	ManagerType      string `json:"managerType,omitempty"`
 	// DeliveryComputronLimit overrides the per-delivery computron limit (JS vats).
 	DeliveryComputronLimit uint64 `json:"deliveryComputronLimit,omitempty"`
+	// MemoryLimitBytes caps the vat's memory (JS vats on the wasm worker;
+	// default wasm.DefaultMemoryLimit).
+	MemoryLimitBytes uint64 `json:"memoryLimitBytes,omitempty"`
 	// Accepted for SwingSet compatibility; they have no effect in Cooper.
 	UseTranscript *bool           `json:"useTranscript,omitempty"`
 	ReapInterval  json.RawMessage `json:"reapInterval,omitempty"`
@@ -280,6 +283,12 @@ func (c *Config) Resolve() (*kernel.Config, error) {
 			Critical:         v.CreationOptions.Critical,
 			EnablePipelining: v.CreationOptions.EnablePipelining,
 			DeliveryLimit:    v.CreationOptions.DeliveryComputronLimit,
+			MemoryLimit:      v.CreationOptions.MemoryLimitBytes,
+		}
+		if m := vc.MemoryLimit; m != 0 {
+			if err := kernel.CheckMemoryLimit(m); err != nil {
+				return nil, fmt.Errorf("%w: vat %q memoryLimitBytes: %w", ErrConfig, name, err)
+			}
 		}
 		if v.BundleName == "" {
 			id, err := load(fmt.Sprintf("vat %q", name), v.BundleSpec)

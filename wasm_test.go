@@ -101,3 +101,53 @@ func TestWasmHostileVats(t *testing.T) {
 		})
 	}
 }
+
+// TestWasmPerVatMemoryLimit: a vat's own memory limit (a static vat's
+// creationOptions.memoryLimitBytes, a dynamic vat's createVat option)
+// terminates that vat when it allocates past it, while a vat under the
+// kernel's default limit makes the same allocation.
+func TestWasmPerVatMemoryLimit(t *testing.T) {
+	t.Setenv(cooper.JSWorkerEnv, "wasm")
+	const config = `{"bootstrap": "boot",
+	  "bundles": {"mem": {"sourceSpec": "mem.js"}},
+	  "vats": {
+	    "boot": {"sourceSpec": "memboot.js"},
+	    "small": {"sourceSpec": "mem.js", "creationOptions": {"memoryLimitBytes": 33554432}},
+	    "big": {"sourceSpec": "mem.js"}}}`
+	k := jsKernel(t, t.TempDir(), config, cooper.Options{})
+	defer k.Close()
+	const n = 8_000_000 // 64 MB of array elements at least
+	if rejected, v := call(t, k, "big", "alloc", float64(n)); rejected || v != float64(n) {
+		t.Fatalf("big.alloc = %s", capdata.Format(v))
+	}
+	for _, vatName := range []string{"small", "boot"} {
+		rejected, v := call(t, k, vatName, "alloc", float64(n))
+		if !rejected || !strings.Contains(capdata.Format(v), "vat terminated") && !strings.Contains(capdata.Format(v), "memory limit exceeded") {
+			t.Errorf("%s.alloc = %s, want a rejection", vatName, capdata.Format(v))
+		}
+	}
+	if _, err := k.FindVat("small"); err == nil {
+		t.Error("the small vat is still alive")
+	}
+	reasons := ""
+	for _, id := range k.State().TerminatedVats() {
+		reasons += k.TerminationReason(id) + "\n"
+	}
+	if strings.Count(reasons, "memory limit exceeded") != 2 {
+		t.Errorf("termination reasons:\n%s", reasons)
+	}
+}
+
+// TestMemoryLimitBounds: a memory limit outside [16 MiB, 4 GiB] is a config error.
+func TestMemoryLimitBounds(t *testing.T) {
+	for _, limit := range []string{"1024", "8589934592"} {
+		cfg, err := cooper.ParseConfig([]byte(`{"vats": {"m": {"sourceSpec": "mem.js", "creationOptions": {"memoryLimitBytes": ` + limit + `}}}}`))
+		if err == nil {
+			cfg.Dir = "testdata/js"
+			_, err = cooper.Init(t.TempDir(), cfg, cooper.Options{})
+		}
+		if err == nil || !strings.Contains(err.Error(), `vat "m" memoryLimitBytes: `+limit+" bytes is outside") {
+			t.Errorf("memoryLimitBytes %s: %v", limit, err)
+		}
+	}
+}

@@ -56,6 +56,8 @@ type VatConfig struct {
 	EnablePipelining bool
 	// DeliveryLimit overrides the kernel's per-delivery computron limit.
 	DeliveryLimit uint64
+	// MemoryLimit overrides the worker's memory cap (bytes; wasm JS vats).
+	MemoryLimit uint64
 }
 
 // VatAdminName is the name of the built-in vat-admin vat and device.
@@ -309,7 +311,7 @@ func (k *Kernel) initialize(cfg *Config) error {
 // createStaticVat defines a static vat and runs its startVat delivery.
 func (k *Kernel) createStaticVat(v VatConfig) (root vat.KRef, err error) {
 	src := state.Source{BundleID: v.BundleID, BundleName: v.BundleName}
-	opts := state.VatOptions{Name: v.Name, Critical: v.Critical, EnablePipelining: v.EnablePipelining, DeliveryLimit: v.DeliveryLimit}
+	opts := state.VatOptions{Name: v.Name, Critical: v.Critical, EnablePipelining: v.EnablePipelining, DeliveryLimit: v.DeliveryLimit, MemoryLimit: v.MemoryLimit}
 	params, err := encodeKernel(v.Parameters)
 	if v.Parameters == nil {
 		params, err = encodeKernel(capdata.Undefined{})

@@ -348,11 +348,26 @@ func natural(v capdata.Value) (uint64, error) {
 	return 0, fmt.Errorf("%s is not a natural number", capdata.Format(v))
 }
 
+// The bounds of a vat's memory limit: enough for the JS engine and its
+// prelude, at most a wasm32 instance's 4 GiB.
+const (
+	MinMemoryLimit = 16 << 20
+	MaxMemoryLimit = 4 << 30
+)
+
+// CheckMemoryLimit checks a per-vat memory limit (bytes).
+func CheckMemoryLimit(n uint64) error {
+	if n < MinMemoryLimit || n > MaxMemoryLimit {
+		return fmt.Errorf("%d bytes is outside [%d, %d]", n, uint64(MinMemoryLimit), uint64(MaxMemoryLimit))
+	}
+	return nil
+}
+
 // knownOption reports whether the device's createVat accepts the option
 // (vat-admin has already checked and converted the user's options).
 func knownOption(key string) bool {
 	switch key {
-	case "critical", "enablePipelining", "meter", "name", "vatParameters":
+	case "critical", "enablePipelining", "memoryLimitBytes", "meter", "name", "vatParameters":
 		return true
 	}
 	return false
@@ -417,6 +432,16 @@ func (k *Kernel) requestVat(src state.Source, opts *capdata.Record) (vat.ID, err
 			}
 			*flag.dst = b
 		}
+	}
+	if v, ok := opts.Get("memoryLimitBytes"); ok {
+		n, err := natural(v)
+		if err == nil {
+			err = CheckMemoryLimit(n)
+		}
+		if err != nil {
+			return "", fmt.Errorf("option memoryLimitBytes: %w", err)
+		}
+		vo.MemoryLimit = n
 	}
 	if v, ok := opts.Get("meter"); ok {
 		id, isStr := v.(string)

@@ -44,6 +44,9 @@ type Spec struct {
 	GoName string
 	// DeliveryLimit is the computron budget of one delivery; 0 means unlimited.
 	DeliveryLimit uint64
+	// MemoryLimit caps the vat's memory in bytes where the worker can
+	// (the wasm worker); 0 means the worker's default.
+	MemoryLimit uint64
 	// Console receives the vat's console and testLog output, one line per call.
 	Console func(level, line string)
 }

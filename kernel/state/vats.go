@@ -32,6 +32,7 @@ type VatOptions struct {
 	EnablePipelining bool            `json:"enablePipelining,omitempty"`
 	MeterID          string          `json:"meterID,omitempty"`
 	DeliveryLimit    uint64          `json:"deliveryLimit,omitempty"`
+	MemoryLimit      uint64          `json:"memoryLimit,omitempty"`
 	MeteringVersion  string          `json:"meteringVersion,omitempty"`
 	Dynamic          bool            `json:"dynamic,omitempty"`
 }

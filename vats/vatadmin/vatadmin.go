@@ -208,6 +208,12 @@ func (va *vatAdmin) convertOptions(rest []any) (*capdata.Record, error) {
 			if key == "enablePipelining" {
 				out.Set(key, b)
 			}
+		case "memoryLimitBytes":
+			// Cooper's own option: the vat's memory cap (wasm JS vats).
+			if _, ok := v.(float64); !ok {
+				return nil, errors.New("CreateVatOptions: memoryLimitBytes must be a number")
+			}
+			out.Set(key, v)
 		case "reapInterval":
 			if _, ok := v.(float64); !ok {
 				return nil, errors.New("CreateVatOptions((a string))")

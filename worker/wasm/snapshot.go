@@ -215,7 +215,7 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	for _, h := range s.state.Kept {
 		w.kept[h] = true
 	}
-	w.in, err = e.Restore(s.heap, qjs.Options{MemoryLimit: m.opts.MemoryLimit, Handler: w.host})
+	w.in, err = e.Restore(s.heap, qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host})
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: restore: %w", err)
 	}

@@ -169,7 +169,7 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
 	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
-	w.in, err = e.Restore(tmpl, qjs.Options{MemoryLimit: m.opts.MemoryLimit, Handler: w.host})
+	w.in, err = e.Restore(tmpl, qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host})
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
@@ -202,6 +202,14 @@ func describe(what string, err error) error {
 		return fmt.Errorf("%s: %s", what, js.Message)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// memoryLimit is the memory cap of the vat of spec: its own, or the maker's.
+func (m *Maker) memoryLimit(spec vat.Spec) uint64 {
+	if spec.MemoryLimit != 0 {
+		return spec.MemoryLimit
+	}
+	return m.opts.MemoryLimit
 }
 
 // budget is the fuel of one delivery.
