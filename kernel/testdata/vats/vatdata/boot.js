@@ -33,6 +33,9 @@ export function buildRootObject() {
     watchOther(tag) {
       return E(vats.store).watch(vats.other, tag);
     },
+    remotableKeys() {
+      return E(vats.store).remotableKeys(vats.other);
+    },
     release(v) {
       return E(vats.other).release(v);
     },

@@ -134,6 +134,19 @@ export function buildRootObject(vatPowers, vatParameters, baggage) {
         setHas: set.has('a'),
       });
     },
+    // A durable map keyed by remotables: insertion order, identity.
+    remotableKeys: other => {
+      const m = makeScalarBigMapStore('byRef', { durable: true });
+      const c1 = makeCounter(1);
+      const c2 = makeCounter(2);
+      m.init(c2, 'c2');
+      m.init(other, 'other');
+      m.init(c1, 'c1');
+      const order = [...m.values()];
+      const hasAll = m.has(c1) && m.has(other) && !m.has(makeCounter(3));
+      m.delete(c2);
+      return harden({ order, hasAll, size: m.getSize(), first: [...m.keys()][0] === other, get: m.get(c1) });
+    },
     watch: (other, tag) => {
       watchPromise(E(other).hang(), watcher, tag);
       return 'watching';
