@@ -1,6 +1,6 @@
 // Package demo holds the example kernels of the README and `cooper demo`:
-// JS ping-pong, dynamic counter vats made from a bundle, and a Go-vat
-// ping-pong. Each directory is a config with its vat sources; the Go vats
+// JS ping-pong, dynamic counter vats made from a bundle, durable counters
+// that are upgraded, and a Go-vat ping-pong. Each directory is a config with its vat sources; the Go vats
 // of the Go ping-pong are compiled in and registered by [GoVats].
 package demo
 
@@ -13,7 +13,7 @@ import (
 
 // FS holds every example directory.
 //
-//go:embed pingpong dynamic go-pingpong
+//go:embed pingpong dynamic durable go-pingpong
 var FS embed.FS
 
 // GoVats returns the example Go vats the demos name in bundleName (pass

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,10 +19,12 @@ func newDemoCmd() *cobra.Command {
 	var n int
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the README demo: JS ping-pong and dynamic vats that survive a restart",
+		Short: "Run the README demo: JS ping-pong, durable state and upgrade, dynamic vats that survive a restart",
 		Long: `Run the demo kernels of the README in a temporary directory: JS ping-pong
-between two vats, then dynamic counter vats created at run time from a
-bundle, driven, restarted from the database alone, and driven again.`,
+between two vats; a vat keeping its state in durable collections and exo
+classes, upgraded to new code (and a failed upgrade that changes nothing);
+then dynamic counter vats created at run time from a bundle, driven,
+restarted from the database alone, and driven again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), n, keep, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -52,6 +55,8 @@ func runDemo(ctx context.Context, n int, keep bool, stdout, stderr io.Writer) er
 	}
 	pp := filepath.Join(base, "pingpong")
 	dyn := filepath.Join(base, "dynamic")
+	dur := filepath.Join(base, "durable")
+	durSrc := filepath.Join(src, "durable")
 	steps := []struct {
 		title string
 		f     func() error
@@ -64,6 +69,34 @@ func runDemo(ctx context.Context, n int, keep bool, stdout, stderr io.Writer) er
 			err := runCall(ctx, pp, "alice", "sequential", []string{fmt.Sprint(n)}, 1000, stdout, stderr)
 			fmt.Fprintf(stdout, "(%d round trips in %v)\n", n, time.Since(start).Round(time.Millisecond))
 			return err
+		}},
+		{"cooper init durable (counters kept in a durable map store and exo classes, @agoric/vat-data)", func() error {
+			return runInit(ctx, dur, filepath.Join(durSrc, "config.json"), stdout, stderr)
+		}},
+		{"cooper call durable counters incr apples, apples, pears", func() error {
+			for _, name := range []string{"apples", "apples", "pears"} {
+				if err := runCall(ctx, dur, "counters", "incr", []string{`"` + name + `"`}, 1000, stdout, stderr); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"cooper upgrade durable counters counters-v2.js (new code re-prepares its kinds; the state stays)", func() error {
+			return runUpgrade(ctx, dur, "counters", filepath.Join(durSrc, "counters-v2.js"), false, "", "demo", stdout)
+		}},
+		{"cooper call durable counters totals", func() error {
+			return runCall(ctx, dur, "counters", "totals", nil, 1000, stdout, stderr)
+		}},
+		{"cooper upgrade durable counters counters-bad.js (it forgets a kind: rejected, version 2 runs on)", func() error {
+			err := runUpgrade(ctx, dur, "counters", filepath.Join(durSrc, "counters-bad.js"), false, "", "demo", stdout)
+			if err == nil {
+				return errors.New("the bad upgrade was accepted")
+			}
+			fmt.Fprintln(stdout, err)
+			return runCall(ctx, dur, "counters", "incr", []string{`"pears"`}, 1000, stdout, stderr)
+		}},
+		{"cooper dump durable --durable", func() error {
+			return runDump(ctx, dur, dumpFlags{durable: true}, stdout)
 		}},
 		{"cooper init dynamic", func() error {
 			return runInit(ctx, dyn, filepath.Join(src, "dynamic", "config.json"), stdout, stderr)

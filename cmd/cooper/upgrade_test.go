@@ -86,9 +86,9 @@ func TestCLIDumpDurable(t *testing.T) {
 }
 
 // TestDurableExample runs the README's "Durable state and upgrade" session
-// (examples/durable) and checks what it shows.
+// (demo/durable) and checks what it shows.
 func TestDurableExample(t *testing.T) {
-	ex := filepath.Join("..", "..", "examples", "durable")
+	ex := filepath.Join("..", "..", "demo", "durable")
 	dir := filepath.Join(t.TempDir(), "durable")
 	for _, step := range []struct {
 		args    []string
