@@ -45,9 +45,15 @@ func splice(prelude, name, source string) string {
 // BuiltinModules are the import specifiers vat code may use.
 var BuiltinModules = []string{
 	"@agoric/assert",
+	"@agoric/base-zone",
+	"@agoric/base-zone/heap.js",
 	"@agoric/kmarshal",
 	"@agoric/store",
 	"@agoric/vat-data",
+	"@agoric/zone",
+	"@agoric/zone/durable.js",
+	"@agoric/zone/heap.js",
+	"@agoric/zone/virtual.js",
 	"@endo/errors",
 	"@endo/eventual-send",
 	"@endo/exo",

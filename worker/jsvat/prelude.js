@@ -397,6 +397,18 @@
     }
     return vatDataKit;
   };
+  const zoneModule = names => () => {
+    const z = getVatData().zones;
+    const m = {};
+    for (const name of names) m[name] = z[name];
+    return m;
+  };
+  lazyModules['@agoric/zone'] = zoneModule(['makeHeapZone', 'makeVirtualZone', 'makeDurableZone']);
+  lazyModules['@agoric/zone/durable.js'] = zoneModule(['makeDurableZone']);
+  lazyModules['@agoric/zone/virtual.js'] = zoneModule(['makeVirtualZone']);
+  lazyModules['@agoric/zone/heap.js'] = zoneModule(['makeHeapZone']);
+  lazyModules['@agoric/base-zone'] = zoneModule(['makeHeapZone']);
+  lazyModules['@agoric/base-zone/heap.js'] = zoneModule(['makeHeapZone']);
   lazyModules['@agoric/vat-data'] = () => {
     const m = { ...getVatData().module };
     for (const name of 'M makeScalarMapStore makeScalarWeakMapStore makeScalarSetStore makeScalarWeakSetStore'.split(' ')) {

@@ -656,6 +656,148 @@
     Fail`unknown vat-data event ${q(event)}`;
   }
 
+  // --- zones (@agoric/zone, @agoric/base-zone) --------------------------------------
+  // A zone makes exos and stores under labels, each label once per
+  // incarnation; the durable zone keeps them in a baggage.
+  const zoneKeys = {
+    exoClass: label => [`${label}_kindHandle`],
+    exoClassKit: label => [`${label}_kindHandle`],
+    exo: label => [`${label}_kindHandle`, `${label}_singleton`],
+    store: label => [label],
+    zone: label => [label],
+  };
+  const makeOnceKit = (debugName, stores, backingStore = undefined) => {
+    const usedKeys = stores.detached().setStore(`${debugName} used keys`);
+    const assertOnlyOnce = key => {
+      typeof key === 'string' || Fail`key ${key} must be a string`;
+      !usedKeys.has(key) || Fail`key ${key} has already been used in this zone and incarnation`;
+      usedKeys.add(key);
+    };
+    const wrapProvider = (provider, labelToKeys = label => [label]) => (label, ...rest) => {
+      for (const key of labelToKeys(label)) assertOnlyOnce(key);
+      return provider(label, ...rest);
+    };
+    const makeOnce = (key, maker) => {
+      assertOnlyOnce(key);
+      if (backingStore && backingStore.has(key)) return backingStore.get(key);
+      const value = maker(key);
+      stores.isStorable(value) || Fail`maker return value ${value} is not storable`;
+      if (backingStore) backingStore.init(key, value);
+      return value;
+    };
+    return harden({ makeOnce, wrapProvider });
+  };
+  const isPassable = v => {
+    try {
+      passStyleOf(v);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  };
+  // heapWatchPromise is base-zone's watchPromise: reactions in the heap only.
+  const heapWatchPromise = (p, watcher, ...args) => {
+    isPromise(p) || Fail`watchPromise only watches promises`;
+    const maybe = prop => {
+      const fn = watcher[prop];
+      if (!fn) return undefined;
+      typeof fn === 'function' || Fail`${q(prop)} must be a function`;
+      return arg => {
+        Reflect.apply(fn, watcher, [arg, ...args]);
+      };
+    };
+    const onFulfilled = maybe('onFulfilled');
+    const onRejected = maybe('onRejected');
+    (onFulfilled || onRejected) || Fail`promise watcher must implement at least one handler method`;
+    void Promise.resolve(p).then(onFulfilled, onRejected);
+  };
+  const makeZone = (iface, stores, kinds, makeSubZone, once, watch) => {
+    const { makeOnce, wrapProvider } = once;
+    return Far(iface, {
+      exo: wrapProvider(kinds.exo, zoneKeys.exo),
+      exoClass: wrapProvider(kinds.exoClass, zoneKeys.exoClass),
+      exoClassKit: wrapProvider(kinds.exoClassKit, zoneKeys.exoClassKit),
+      subZone: makeSubZone,
+      makeOnce,
+      watchPromise: watch,
+      detached: stores.detached,
+      isStorable: stores.isStorable,
+      mapStore: wrapProvider(stores.mapStore, zoneKeys.store),
+      setStore: wrapProvider(stores.setStore, zoneKeys.store),
+      weakMapStore: wrapProvider(stores.weakMapStore, zoneKeys.store),
+      weakSetStore: wrapProvider(stores.weakSetStore, zoneKeys.store),
+    });
+  };
+  let detachedHeap;
+  const heapStores = () => {
+    if (detachedHeap === undefined) {
+      detachedHeap = Far('heapStores', {
+        detached: () => detachedHeap,
+        isStorable: isPassable,
+        setStore: (...a) => P().makeScalarSetStore(...a),
+        mapStore: (...a) => P().makeScalarMapStore(...a),
+        weakMapStore: (...a) => P().makeScalarWeakMapStore(...a),
+        weakSetStore: (...a) => P().makeScalarWeakSetStore(...a),
+      });
+    }
+    return detachedHeap;
+  };
+  const makeHeapZone = (baseLabel = 'heapZone') => {
+    const once = makeOnceKit(baseLabel, heapStores());
+    return makeZone('heapZone', heapStores(), {
+      exo: (...a) => P().makeExo(...a),
+      exoClass: (...a) => P().defineExoClass(...a),
+      exoClassKit: (...a) => P().defineExoClassKit(...a),
+    }, once.wrapProvider(label => makeHeapZone(`${baseLabel}.${label}`)), once, heapWatchPromise);
+  };
+  let detachedVirtual;
+  const virtualStores = () => {
+    if (detachedVirtual === undefined) {
+      detachedVirtual = Far('virtualStores', {
+        detached: () => detachedVirtual,
+        isStorable: isPassable,
+        mapStore: makeScalarBigMapStore,
+        setStore: makeScalarBigSetStore,
+        weakMapStore: makeScalarBigWeakMapStore,
+        weakSetStore: makeScalarBigWeakSetStore,
+      });
+    }
+    return detachedVirtual;
+  };
+  const makeVirtualZone = (baseLabel = 'virtualZone') => {
+    const once = makeOnceKit(baseLabel, virtualStores());
+    return makeZone('virtualZone', virtualStores(), {
+      exo: (label, guard, methods, options) => defineVirtualExoClass(label, guard, P().initEmpty, methods, options)(),
+      exoClass: defineVirtualExoClass,
+      exoClassKit: defineVirtualExoClassKit,
+    }, once.wrapProvider(label => makeVirtualZone(`${baseLabel}.${label}`)), once, heapWatchPromise);
+  };
+  const isStorableDurably = v => isPassable(v) && canBeDurable(v);
+  const durableStores = getBaggage => {
+    const stores = Far('durableStores', {
+      detached: () => durableStores(() => P().makeScalarMapStore('detached')),
+      isStorable: isStorableDurably,
+      mapStore: (label, options) => module.provideDurableMapStore(getBaggage(), label, options),
+      setStore: (label, options) => module.provideDurableSetStore(getBaggage(), label, options),
+      weakMapStore: (label, options) => module.provideDurableWeakMapStore(getBaggage(), label, options),
+      weakSetStore: (label, options) => module.provideDurableWeakSetStore(getBaggage(), label, options),
+    });
+    return stores;
+  };
+  const makeDurableZone = (bag, baseLabel = 'durableZone') => {
+    bag || Fail`baggage required`;
+    const stores = durableStores(() => bag);
+    const once = makeOnceKit(baseLabel, stores, bag);
+    const subZoneStore = once.wrapProvider(stores.mapStore, zoneKeys.zone);
+    const subZone = (label, options = {}) => makeDurableZone(subZoneStore(label, options), `${baseLabel}.${label}`);
+    return makeZone('durableZone', stores, {
+      exo: (...a) => prepareExo(bag, ...a),
+      exoClass: (...a) => prepareExoClass(bag, ...a),
+      exoClassKit: (...a) => prepareExoClassKit(bag, ...a),
+    }, subZone, once, watchPromise);
+  };
+  const zones = { makeHeapZone, makeVirtualZone, makeDurableZone };
+
   const baggage = () => collection(6, BAGGAGE_ID);
 
   const module = {
@@ -691,5 +833,5 @@
     prepareKind,
     prepareKindMulti,
   };
-  return { module, baggage, reanimate, upgradeHook };
+  return { module, zones, baggage, reanimate, upgradeHook };
 });
