@@ -80,6 +80,7 @@
   };
   const storeKindID = (durable, weak, set) => 2 + (set ? 2 : 0) + (weak ? 1 : 0) + (durable ? 4 : 0);
   const FIRST_KIND_ID = 10;
+  const MAX_DBKEY_LENGTH = 220; // of an encoded collection key, as SwingSet
   const BAGGAGE_ID = 1;
 
   const kinds = new Map(); // kind ID → what its defineKind call said
@@ -343,7 +344,10 @@
     };
     const dbKey = key => {
       encoders();
-      return prefix + encodeKey(key);
+      const encoded = encodeKey(key);
+      // As SwingSet: a catchable error, well below the kernel's key limit.
+      if (encoded.length >= MAX_DBKEY_LENGTH) throw Error('key too large');
+      return prefix + encoded;
     };
     const isRemotableKey = key => passStyleOf(key) === 'remotable';
     const entryCount = () => Number(vsGet(`${meta}entryCount`) || '0');

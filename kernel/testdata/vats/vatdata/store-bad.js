@@ -115,6 +115,7 @@ export function buildRootObject(vatPowers, vatParameters, baggage) {
         keyShape: errorOf(() => typed.init(1, 1)),
         valueShape: errorOf(() => typed.init('a', -1)),
         guard: errorOf(() => makeCounter(1).incr('x')),
+        tooLong: errorOf(() => entries.init('k'.repeat(300), 1)),
         setSize: set.getSize(),
         setHas: set.has('a'),
       });
