@@ -155,49 +155,95 @@ func (c *codec) inflate(b []byte, size int64) ([]byte, error) {
 	return out, nil
 }
 
-// pageCache keeps the uncompressed snapshot pages read last, by page ID,
-// with their hashes (checked when read), so that restoring vats made from
-// one bundle decompresses their shared pages once. Page IDs are never
-// reused (AUTOINCREMENT).
+// pageCache keeps uncompressed snapshot pages seen last — read, or found
+// stored when a snapshot was saved — by page ID and by hash, so that
+// restoring vats made from one bundle decompresses their shared pages
+// once, and saving one looks up only the pages it does not share. A page
+// read from the database was checked against its hash before it is
+// cached; page IDs are never reused (AUTOINCREMENT), and a deleted page is
+// dropped. Eviction is a clock: a page used since the hand last passed
+// stays one more round.
 type pageCache struct {
-	m    map[int64]cachedPage
-	ring []int64 // IDs in insertion order, oldest at next
-	next int
+	byID   map[int64]*cachedPage
+	byHash map[pageHash]*cachedPage
+	ring   []*cachedPage
+	hand   int
+}
+
+type cachedPage struct {
+	id   int64
+	hash pageHash
+	page []byte
+	used bool
 }
 
 // pageCacheSize bounds the cache: 2,048 pages, 8 MiB.
 const pageCacheSize = 2048
 
-type cachedPage struct {
-	hash pageHash
-	page []byte
-}
-
-func (c *pageCache) get(id int64) (cachedPage, bool) {
-	p, ok := c.m[id]
+func (c *pageCache) get(id int64) (*cachedPage, bool) {
+	p, ok := c.byID[id]
+	if ok {
+		p.used = true
+	}
 	return p, ok
 }
 
-// put caches a copy of page.
+// idOf returns the ID of a cached page.
+func (c *pageCache) idOf(h pageHash) (int64, bool) {
+	p, ok := c.byHash[h]
+	if ok {
+		p.used = true
+		return p.id, true
+	}
+	return 0, false
+}
+
+// put caches a copy of page id.
 func (c *pageCache) put(id int64, hash pageHash, page []byte) {
 	if len(page) != snapPageSize {
 		return // a snapshot's first piece: not shared
 	}
-	if c.m == nil {
-		c.m = make(map[int64]cachedPage, pageCacheSize)
-		c.ring = make([]int64, 0, pageCacheSize)
+	if c.byID == nil {
+		c.byID = make(map[int64]*cachedPage, pageCacheSize)
+		c.byHash = make(map[pageHash]*cachedPage, pageCacheSize)
 	}
-	if _, ok := c.m[id]; ok {
+	if p, ok := c.byID[id]; ok {
+		p.used = true
 		return
 	}
+	e := &cachedPage{id: id, hash: hash, page: slices.Clone(page)}
 	if len(c.ring) < pageCacheSize {
-		c.ring = append(c.ring, id)
+		c.ring = append(c.ring, e)
 	} else {
-		delete(c.m, c.ring[c.next])
-		c.ring[c.next] = id
-		c.next = (c.next + 1) % pageCacheSize
+		for {
+			old := c.ring[c.hand]
+			if !old.used {
+				c.remove(old)
+				break
+			}
+			old.used = false
+			c.hand = (c.hand + 1) % len(c.ring)
+		}
+		c.ring[c.hand] = e
+		c.hand = (c.hand + 1) % len(c.ring)
 	}
-	c.m[id] = cachedPage{hash, slices.Clone(page)}
+	c.byID[id] = e
+	c.byHash[hash] = e
 }
 
-func (c *pageCache) drop(id int64) { delete(c.m, id) } // its ring slot is reused later
+func (c *pageCache) remove(p *cachedPage) {
+	if c.byID[p.id] == p {
+		delete(c.byID, p.id)
+	}
+	if c.byHash[p.hash] == p {
+		delete(c.byHash, p.hash)
+	}
+}
+
+// drop forgets page id (deleted); its ring slot is reused first.
+func (c *pageCache) drop(id int64) {
+	if p, ok := c.byID[id]; ok {
+		c.remove(p)
+		p.used = false
+	}
+}

@@ -119,8 +119,14 @@ func (s *Store) packPages(data []byte, pages []pageHash, pending map[pageHash][]
 		if _, ok := pending[h]; ok || err != nil {
 			return
 		}
-		var stored bool
-		if _, stored, err = s.pageID(h); stored || err != nil {
+		if _, ok := s.pageCache.idOf(h); ok {
+			return
+		}
+		id, stored, perr := s.pageID(h)
+		if err = perr; stored || err != nil {
+			if stored {
+				s.pageCache.put(id, h, page)
+			}
 			return
 		}
 		packed := s.codec.deflate(page)

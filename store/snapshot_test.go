@@ -201,6 +201,15 @@ func TestSnapshotPages(t *testing.T) {
 			t.Errorf("%d rows left in %s", n, table)
 		}
 	}
+	// The deleted pages are not believed stored (the page cache forgot them).
+	s.SaveSnapshot("v3", 1, "b", c)
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, _, err := s.LoadSnapshot("v3"); err != nil || !bytes.Equal(got, c) {
+		t.Fatalf("load v3: %v", err)
+	}
+	s.checkRefs(t)
 }
 
 // TestSnapshotPageCount: pages are cut from the end.
@@ -356,4 +365,53 @@ func FuzzDecodePageList(f *testing.F) {
 			t.Fatalf("round trip %v: %v %v", ids, again, err)
 		}
 	})
+}
+
+// TestPageCache: the cache holds at most pageCacheSize pages; a page used
+// since the clock hand passed survives an eviction round; a dropped page
+// is gone by ID and by hash; a snapshot's short first piece is not cached.
+func TestPageCache(t *testing.T) {
+	var c pageCache
+	page := func(i int) ([]byte, pageHash) {
+		p := bytes.Repeat([]byte{byte(i), byte(i >> 8)}, snapPageSize/2)
+		return p, sha256.Sum256(p)
+	}
+	for i := 1; i <= pageCacheSize; i++ {
+		p, h := page(i)
+		c.put(int64(i), h, p)
+	}
+	p, h := page(pageCacheSize + 1)
+	c.put(pageCacheSize+1, h, p) // the hand is at page 1, unused
+	if _, ok := c.get(1); ok {
+		t.Fatal("page 1 not evicted")
+	}
+	if _, ok := c.get(2); !ok { // marks 2 used
+		t.Fatal("page 2 evicted")
+	}
+	p, h = page(pageCacheSize + 2)
+	c.put(pageCacheSize+2, h, p) // passes 2, evicts 3
+	if _, ok := c.get(2); !ok {
+		t.Fatal("used page 2 was evicted")
+	}
+	if _, ok := c.get(3); ok {
+		t.Fatal("page 3 not evicted")
+	}
+	if len(c.byID) != pageCacheSize || len(c.byHash) != pageCacheSize {
+		t.Fatalf("%d/%d pages cached, want %d", len(c.byID), len(c.byHash), pageCacheSize)
+	}
+	_, h7 := page(7)
+	if id, ok := c.idOf(h7); !ok || id != 7 {
+		t.Fatalf("idOf page 7: %d %v", id, ok)
+	}
+	c.drop(7)
+	if _, ok := c.get(7); ok {
+		t.Fatal("dropped page still cached")
+	}
+	if _, ok := c.idOf(h7); ok {
+		t.Fatal("dropped page still cached by hash")
+	}
+	c.put(99999, pageHash{}, []byte("short"))
+	if _, ok := c.get(99999); ok {
+		t.Fatal("a short first piece was cached")
+	}
 }
