@@ -43,10 +43,11 @@ type layer struct {
 	heads       map[string]transcriptHead // vat → head after this layer's changes
 	bundles     map[string][]byte         // nil value: deleted
 	snapshots   map[string]snapshotChange // vat → its new snapshot (nil info: deleted)
+	pages       map[pageHash][]byte       // new snapshot pages, compressed (block only)
 }
 
 func newLayer() *layer {
-	return &layer{kv: map[string]kvEntry{}, heads: map[string]transcriptHead{}, bundles: map[string][]byte{}, snapshots: map[string]snapshotChange{}}
+	return &layer{kv: map[string]kvEntry{}, heads: map[string]transcriptHead{}, bundles: map[string][]byte{}, snapshots: map[string]snapshotChange{}, pages: map[pageHash][]byte{}}
 }
 
 func (l *layer) reset() {
@@ -60,6 +61,7 @@ func (l *layer) reset() {
 	clear(l.heads)
 	clear(l.bundles)
 	clear(l.snapshots)
+	clear(l.pages)
 	clear(l.transcripts) // drop references to items
 	l.transcripts = l.transcripts[:0]
 	l.deleted = l.deleted[:0]
@@ -67,7 +69,7 @@ func (l *layer) reset() {
 }
 
 func (l *layer) empty() bool {
-	return len(l.kv) == 0 && len(l.transcripts) == 0 && len(l.deleted) == 0 && len(l.pruned) == 0 && len(l.bundles) == 0 && len(l.snapshots) == 0
+	return len(l.kv) == 0 && len(l.transcripts) == 0 && len(l.deleted) == 0 && len(l.pruned) == 0 && len(l.bundles) == 0 && len(l.snapshots) == 0 && len(l.pages) == 0
 }
 
 // dropTranscript forgets the layer's items of vat.
@@ -103,6 +105,9 @@ func (l *layer) mergeInto(dst *layer) {
 	}
 	for vat, c := range l.snapshots {
 		dst.snapshots[vat] = c
+	}
+	for h, p := range l.pages {
+		dst.pages[h] = p
 	}
 }
 

@@ -1,32 +1,41 @@
 package store
 
 import (
-	"bytes"
-	"compress/flate"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
+
+	"github.com/ncruces/go-sqlite3"
 )
 
 // ErrSnapshotCorrupt is returned by [Store.LoadSnapshot] for a snapshot whose
-// stored bytes do not decompress to what was saved (their SHA-256 differs).
+// stored pages do not rebuild what was saved (their SHA-256 differs).
 var ErrSnapshotCorrupt = errors.New("store: corrupt snapshot")
 
-// snapshotSQL makes the snapshot tables: the blobs, content-addressed by the
-// SHA-256 of their uncompressed bytes and stored deflated, and each vat's
-// current snapshot. Old stores get them when opened for writing.
+// snapshotSQL makes the snapshot tables. A snapshot is a list of pages
+// (pages.go): snapshotLists, content-addressed by the snapshot's hash
+// ([SnapshotInfo.Hash]), holds its size and page list; snapshotPages maps
+// each distinct page's SHA-256 to its ID and counts the lists holding it;
+// snapshotPageData holds the deflated page; vatSnapshots names each vat's
+// current snapshot. A list no vat uses, and a page no list holds, are
+// deleted in the transaction that drops the last use. Old stores get the
+// tables when opened for writing, and their whole-blob snapshots are
+// converted (migrateSnapshots).
 const snapshotSQL = `
-CREATE TABLE IF NOT EXISTS snapshots (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshotPages (id INTEGER PRIMARY KEY AUTOINCREMENT, hash BLOB NOT NULL UNIQUE, refs INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshotPageData (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshotLists (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, stored INTEGER NOT NULL, pages BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vatSnapshots (
 	vatID TEXT PRIMARY KEY,
 	position INTEGER NOT NULL,
 	hash TEXT NOT NULL,
 	build TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS vatSnapshotsByHash ON vatSnapshots (hash);
 `
 
 // SnapshotInfo describes a vat's heap snapshot.
@@ -35,59 +44,113 @@ type SnapshotInfo struct {
 	// Pos is the transcript position the snapshot resumes at: the
 	// deliveries before it are in the snapshot, replay starts there.
 	Pos uint64
-	// Hash is the hex SHA-256 of the uncompressed snapshot.
+	// Hash is the snapshot's content hash: the hex SHA-256 of its size and
+	// the SHA-256 of each of its pages (see snapshotHash).
 	Hash string
 	// Build names the worker code that made it; only the same build loads it.
 	Build string
-	// Size is the uncompressed size, Stored the compressed size, in bytes.
+	// Size is the uncompressed size in bytes. Stored is what the snapshot
+	// added to the database when it was written: its pages no other
+	// snapshot held, compressed, and its page list.
 	Size, Stored int64
 }
 
 // snapshotChange is a pending snapshot of a vat; nil info means deleted.
-// A snapshot saved in a crank stays uncompressed (data) until Commit, as a
+// A snapshot saved in a crank stays as it is (data) until Commit, as a
 // later crank of the block may replace it; one saved between cranks (a
-// vat paged out or closed) is compressed at once (packed), so a block of
-// many such snapshots holds them compressed.
+// vat paged out or closed) is cut into pages at once (pages), its new
+// pages compressed into the block, so a block of many such snapshots
+// holds only what they add.
 type snapshotChange struct {
-	info   *SnapshotInfo
-	data   []byte // uncompressed, or nil
-	packed []byte // compressed, or nil
+	info  *SnapshotInfo
+	data  []byte     // the whole snapshot, or nil once its new pages are in the block
+	pages []pageHash // its pages
 }
 
 // SaveSnapshot stores data as vat's current snapshot, replacing the
 // previous one, in the open crank, or in the block when no crank is open
-// (a snapshot taken between blocks changes no hashed state). The data are
-// addressed by their SHA-256 and compressed when the block is committed
-// (only a vat's last snapshot of a block is compressed and written); the
-// store keeps data, which the caller must not change.
+// (a snapshot taken between blocks changes no hashed state). The snapshot
+// is addressed by its content hash; its pages are stored when the block is
+// committed (only a vat's last snapshot of a block is written). The store
+// keeps data, which the caller must not change.
 func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) SnapshotInfo {
-	sum := sha256.Sum256(data)
-	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: hex.EncodeToString(sum[:]), Build: build, Size: int64(len(data))}
+	pages := hashPages(data)
+	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: snapshotHash(int64(len(data)), pages), Build: build, Size: int64(len(data))}
 	if s.crank != nil {
-		s.crank.snapshots[vat] = snapshotChange{info: &info, data: data}
+		s.crank.snapshots[vat] = snapshotChange{info: &info, data: data, pages: pages}
 		return info
 	}
-	packed := deflate(data)
-	info.Stored = int64(len(packed))
-	s.block.snapshots[vat] = snapshotChange{info: &info, packed: packed}
+	added, err := s.packPages(data, pages, s.block.pages)
+	if err != nil {
+		s.readErr("snapshot of "+vat, err)
+	}
+	info.Stored = added
+	s.block.snapshots[vat] = snapshotChange{info: &info, pages: pages}
 	return info
 }
 
-// stored returns the compressed bytes of a pending snapshot.
-func (c snapshotChange) stored() []byte {
-	if c.packed != nil {
-		return c.packed
-	}
-	return deflate(c.data)
+// hashPages returns the hashes of data's pages.
+func hashPages(data []byte) []pageHash {
+	n, _ := pageCount(int64(len(data)))
+	pages := make([]pageHash, n)
+	forPages(data, func(i int, page []byte) { pages[i] = sha256.Sum256(page) })
+	return pages
 }
 
-// deflate compresses a snapshot for storage.
-func deflate(data []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
-	zw.Write(data)
-	zw.Close()
-	return buf.Bytes()
+// snapshotHash returns the content hash of a snapshot of size bytes with
+// pages: the SHA-256 of a tag, the size and the page hashes.
+func snapshotHash(size int64, pages []pageHash) string {
+	h := sha256.New()
+	h.Write([]byte("cooper-snapshot-pages\n"))
+	binary.Write(h, binary.LittleEndian, uint64(size))
+	binary.Write(h, binary.LittleEndian, uint32(snapPageSize))
+	for _, p := range pages {
+		h.Write(p[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// packPages compresses into pending the pages of data (whose hashes are
+// pages) that are neither stored nor pending, and returns their
+// compressed size.
+func (s *Store) packPages(data []byte, pages []pageHash, pending map[pageHash][]byte) (added int64, err error) {
+	forPages(data, func(i int, page []byte) {
+		h := pages[i]
+		if _, ok := pending[h]; ok || err != nil {
+			return
+		}
+		if _, ok := s.pageCache.idOf(h); ok {
+			return
+		}
+		id, stored, perr := s.pageID(h)
+		if err = perr; stored || err != nil {
+			if stored {
+				s.pageCache.put(id, h, page)
+			}
+			return
+		}
+		packed := s.codec.deflate(page)
+		pending[h] = packed
+		added += int64(len(packed))
+	})
+	return added, err
+}
+
+// pageID returns the ID of a stored page.
+func (s *Store) pageID(h pageHash) (int64, bool, error) {
+	if !s.hasSnapshotTables() || s.snapTables == legacyTables {
+		return 0, false, nil
+	}
+	st, err := s.stmt("SELECT id FROM snapshotPages WHERE hash = ?")
+	if err != nil {
+		return 0, false, err
+	}
+	defer st.Reset()
+	st.BindBlob(1, h[:])
+	if st.Step() {
+		return st.ColumnInt64(0), true, nil
+	}
+	return 0, false, st.Err()
 }
 
 // DeleteSnapshot forgets vat's snapshot in the current crank.
@@ -109,61 +172,91 @@ func (s *Store) pendingSnapshot(vat string) (snapshotChange, bool) {
 
 // Snapshot returns vat's current snapshot, if it has one.
 func (s *Store) Snapshot(vat string) (SnapshotInfo, bool) {
+	info, _, ok := s.snapshotRow(vat, false)
+	return info, ok
+}
+
+// snapshotRow returns vat's committed or pending snapshot and, if list, the
+// page list of a committed one (nil if it has none).
+func (s *Store) snapshotRow(vat string, list bool) (SnapshotInfo, []byte, bool) {
 	if c, ok := s.pendingSnapshot(vat); ok {
 		if c.info == nil {
-			return SnapshotInfo{}, false
+			return SnapshotInfo{}, nil, false
 		}
-		return *c.info, true
+		return *c.info, nil, true
 	}
 	if !s.hasSnapshotTables() {
-		return SnapshotInfo{}, false
+		return SnapshotInfo{}, nil, false
 	}
-	st := s.mustStmt("SELECT v.position, v.hash, v.build, s.size, length(s.data) FROM vatSnapshots v JOIN snapshots s ON s.hash = v.hash WHERE v.vatID = ?")
+	q := "SELECT v.position, v.hash, v.build, l.size, l.stored, l.pages FROM vatSnapshots v LEFT JOIN snapshotLists l ON l.hash = v.hash WHERE v.vatID = ?"
+	if s.snapTables == legacyTables {
+		q = "SELECT v.position, v.hash, v.build, s.size, length(s.data), NULL FROM vatSnapshots v LEFT JOIN snapshots s ON s.hash = v.hash WHERE v.vatID = ?"
+	}
+	st := s.mustStmt(q)
 	defer st.Reset()
 	st.BindText(1, vat)
 	if st.Step() {
-		return SnapshotInfo{Vat: vat, Pos: uint64(st.ColumnInt64(0)), Hash: st.ColumnText(1), Build: st.ColumnText(2),
-			Size: st.ColumnInt64(3), Stored: st.ColumnInt64(4)}, true
+		info := SnapshotInfo{Vat: vat, Pos: uint64(st.ColumnInt64(0)), Hash: st.ColumnText(1), Build: st.ColumnText(2),
+			Size: st.ColumnInt64(3), Stored: st.ColumnInt64(4)}
+		var pages []byte
+		if list && st.ColumnType(5) != sqlite3.NULL {
+			pages = st.ColumnBlob(5, []byte{})
+		}
+		return info, pages, true
 	}
 	if err := st.Err(); err != nil {
 		s.readErr("snapshot of "+vat, err)
 	}
-	return SnapshotInfo{}, false
+	return SnapshotInfo{}, nil, false
 }
 
 // LoadSnapshot returns vat's current snapshot and its uncompressed bytes.
-// Bytes that do not decompress to the recorded hash are an error wrapping
+// Pages that do not rebuild the recorded hash are an error wrapping
 // ErrSnapshotCorrupt; ok is false if vat has no snapshot.
 func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok bool, err error) {
-	info, ok = s.Snapshot(vat)
+	info, list, ok := s.snapshotRow(vat, true)
 	if !ok {
 		return info, nil, false, nil
 	}
-	var stored []byte
-	if c, pending := s.pendingSnapshot(vat); pending && c.data != nil {
+	c, pending := s.pendingSnapshot(vat)
+	var got []pageHash
+	switch {
+	case pending && c.data != nil:
 		return info, c.data, true, nil
-	} else if pending {
-		stored = c.packed
-	} else {
-		st, err := s.stmt("SELECT data FROM snapshots WHERE hash = ?")
-		if err != nil {
-			return info, nil, true, s.fail(s.wrap("load snapshot of "+vat, err))
-		}
-		st.BindText(1, info.Hash)
-		if st.Step() {
-			stored = st.ColumnBlob(0, nil)
-		}
-		err = st.Err()
-		st.Reset()
-		if err != nil {
-			return info, nil, true, s.fail(s.wrap("load snapshot of "+vat, err))
+	case pending:
+		data, got, err = s.assemble(info.Size, len(c.pages), func(i int, dst []byte) (pageHash, error) {
+			if packed, ok := s.block.pages[c.pages[i]]; ok {
+				if err := s.codec.inflateInto(dst, packed); err != nil {
+					return pageHash{}, err
+				}
+				return sha256.Sum256(dst), nil
+			}
+			id, ok, err := s.pageID(c.pages[i])
+			if err != nil {
+				return pageHash{}, s.fail(s.wrap("load snapshot of "+vat, err))
+			}
+			if !ok {
+				return pageHash{}, errors.New("not stored")
+			}
+			return s.readPage(dst, id)
+		})
+	case s.snapTables == legacyTables:
+		data, err = s.loadLegacy(info)
+	case list == nil:
+		err = errors.New("its page list is missing")
+	default:
+		n, _ := pageCount(info.Size)
+		var ids []int64
+		if ids, err = decodePageList(list, n); err == nil {
+			data, got, err = s.assemble(info.Size, n, func(i int, dst []byte) (pageHash, error) { return s.readPage(dst, ids[i]) })
 		}
 	}
-	data, err = inflate(stored, info.Size)
-	if err == nil {
-		sum := sha256.Sum256(data)
-		if hex.EncodeToString(sum[:]) != info.Hash {
-			err = fmt.Errorf("content hash %x, recorded %.16s…", sum[:8], info.Hash)
+	if IsFailure(err) {
+		return info, nil, true, err
+	}
+	if err == nil && got != nil {
+		if h := snapshotHash(info.Size, got); h != info.Hash {
+			err = fmt.Errorf("content hash %.16s…, recorded %.16s…", h, info.Hash)
 		}
 	}
 	if err != nil {
@@ -172,21 +265,57 @@ func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok boo
 	return info, data, true, nil
 }
 
-// inflate decompresses b, which must hold exactly size bytes.
-func inflate(b []byte, size int64) ([]byte, error) {
-	if size < 0 {
-		return nil, fmt.Errorf("negative size %d", size)
+// assemble rebuilds a snapshot of size bytes from its n pages: page(i, dst)
+// fills dst with page i and returns its hash. It returns the page hashes.
+func (s *Store) assemble(size int64, n int, page func(i int, dst []byte) (pageHash, error)) ([]byte, []pageHash, error) {
+	if want, _ := pageCount(size); want != n || size < 0 {
+		return nil, nil, fmt.Errorf("%d pages for %d bytes", n, size)
 	}
-	zr := flate.NewReader(bytes.NewReader(b))
-	defer zr.Close()
-	out, err := io.ReadAll(io.LimitReader(zr, size+1))
+	out := make([]byte, size)
+	hashes := make([]pageHash, n)
+	var err error
+	forPages(out, func(i int, dst []byte) {
+		if err != nil {
+			return
+		}
+		hashes[i], err = page(i, dst)
+		if err != nil && !IsFailure(err) {
+			err = fmt.Errorf("page %d: %w", i, err)
+		}
+	})
+	return out, hashes, err
+}
+
+// readPage fills dst with stored page id, from the page cache if it is
+// there, and returns its hash; a page read from the database is checked
+// against its hash.
+func (s *Store) readPage(dst []byte, id int64) (pageHash, error) {
+	if p, ok := s.pageCache.get(id); ok && len(p.page) == len(dst) {
+		copy(dst, p.page)
+		return p.hash, nil
+	}
+	st, err := s.stmt("SELECT p.hash, d.data FROM snapshotPages p JOIN snapshotPageData d ON d.id = p.id WHERE p.id = ?")
 	if err != nil {
-		return nil, fmt.Errorf("decompress: %w", err)
+		return pageHash{}, s.fail(s.wrap("load snapshot page", err))
 	}
-	if int64(len(out)) != size {
-		return nil, fmt.Errorf("decompressed to %d bytes, recorded %d", len(out), size)
+	defer st.Reset()
+	st.BindInt64(1, id)
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return pageHash{}, s.fail(s.wrap("load snapshot page", err))
+		}
+		return pageHash{}, fmt.Errorf("stored page %d is missing", id)
 	}
-	return out, nil
+	var want pageHash
+	copy(want[:], st.ColumnRawBlob(0))
+	if err := s.codec.inflateInto(dst, st.ColumnRawBlob(1)); err != nil {
+		return pageHash{}, err
+	}
+	if sha256.Sum256(dst) != want {
+		return pageHash{}, fmt.Errorf("stored page %d does not match its hash", id)
+	}
+	s.pageCache.put(id, want, dst)
+	return want, nil
 }
 
 // SnapshotVats returns the vats that have a snapshot, sorted.
@@ -233,49 +362,363 @@ func (s *Store) TranscriptFirst(vat string) uint64 {
 
 var errStop = errors.New("stop")
 
-// hasSnapshotTables reports whether the database has the snapshot tables (a
-// store made before them and opened read-only has none).
+// Values of Store.snapTables.
+const (
+	noTables     = -1 // a store made before snapshots, opened read-only
+	pageTables   = 1
+	legacyTables = 2 // whole-blob snapshots: a store made before pages, opened read-only
+)
+
+// hasSnapshotTables reports whether the database has snapshot tables, and
+// sets s.snapTables to which.
 func (s *Store) hasSnapshotTables() bool {
 	if s.snapTables == 0 {
-		st := s.mustStmt("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'vatSnapshots'")
-		s.snapTables = -1
-		if st.Step() {
-			s.snapTables = 1
-		}
-		err := st.Err()
-		st.Reset()
-		if err != nil {
-			s.readErr("snapshot tables", err)
+		s.snapTables = noTables
+		switch {
+		case s.hasTable("snapshotLists"):
+			s.snapTables = pageTables
+		case s.hasTable("vatSnapshots") && s.hasTable("snapshots"):
+			s.snapTables = legacyTables
 		}
 	}
 	return s.snapTables > 0
 }
 
-// writeSnapshots puts a block's snapshot changes into SQLite and deletes
-// the blobs no vat uses any more.
+func (s *Store) hasTable(name string) bool {
+	st := s.mustStmt("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")
+	defer st.Reset()
+	st.BindText(1, name)
+	if st.Step() {
+		return true
+	}
+	if err := st.Err(); err != nil {
+		s.readErr("snapshot tables", err)
+	}
+	return false
+}
+
+// writeSnapshots puts a block's snapshot changes into SQLite: new pages
+// first, then each vat's new list (counting its pages), then the lists no
+// vat uses any more are deleted with the pages no list holds.
 func (s *Store) writeSnapshots(b *layer) error {
-	if len(b.snapshots) == 0 {
+	if len(b.snapshots) == 0 && len(b.pages) == 0 {
 		return nil
 	}
-	for _, vat := range slices.Sorted(maps.Keys(b.snapshots)) {
-		c := b.snapshots[vat]
-		if c.info == nil {
-			if err := s.exec("DELETE FROM vatSnapshots WHERE vatID = ?", vat); err != nil {
-				return fmt.Errorf("delete snapshot of %s: %w", vat, err)
+	vats := slices.Sorted(maps.Keys(b.snapshots))
+	for _, vat := range vats {
+		if c := b.snapshots[vat]; c.info != nil && c.data != nil {
+			info := *c.info
+			added, err := s.packPages(c.data, c.pages, b.pages)
+			if err != nil {
+				return fmt.Errorf("snapshot of %s: %w", vat, err)
 			}
-			continue
+			info.Stored = added
+			b.snapshots[vat] = snapshotChange{info: &info, pages: c.pages}
 		}
-		i := c.info
-		err := s.exec("INSERT OR IGNORE INTO snapshots (hash, size, data) VALUES (?, ?, ?)", i.Hash, i.Size, c.stored())
-		if err == nil {
-			err = s.exec("INSERT OR REPLACE INTO vatSnapshots (vatID, position, hash, build) VALUES (?, ?, ?, ?)", vat, i.Pos, i.Hash, i.Build)
+	}
+	fresh, err := s.insertPages(b.pages)
+	if err != nil {
+		return err
+	}
+	var old []string // lists that may have lost their last vat
+	for _, vat := range vats {
+		c := b.snapshots[vat]
+		prev, had, err := s.vatSnapshotHash(vat)
+		if err != nil {
+			return fmt.Errorf("snapshot of %s: %w", vat, err)
+		}
+		if c.info == nil {
+			err = s.exec("DELETE FROM vatSnapshots WHERE vatID = ?", vat)
+		} else {
+			i := c.info
+			err = s.addList(i.Hash, i.Size, i.Stored, c.pages)
+			if err == nil {
+				err = s.exec("INSERT OR REPLACE INTO vatSnapshots (vatID, position, hash, build) VALUES (?, ?, ?, ?)", vat, i.Pos, i.Hash, i.Build)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("snapshot of %s: %w", vat, err)
 		}
+		if had && (c.info == nil || c.info.Hash != prev) {
+			old = append(old, prev)
+		}
 	}
-	if err := s.exec("DELETE FROM snapshots WHERE hash NOT IN (SELECT hash FROM vatSnapshots)"); err != nil {
-		return fmt.Errorf("delete unused snapshots: %w", err)
+	slices.Sort(old)
+	for _, hash := range slices.Compact(old) {
+		if err := s.dropListIfUnused(hash); err != nil {
+			return fmt.Errorf("delete snapshot %.16s: %w", hash, err)
+		}
+	}
+	// Pages stored for a snapshot that a later one of the block replaced.
+	for _, id := range fresh {
+		if err := s.exec("DELETE FROM snapshotPages WHERE id = ? AND refs = 0", id); err != nil {
+			return fmt.Errorf("delete unused snapshot pages: %w", err)
+		}
+		if err := s.exec("DELETE FROM snapshotPageData WHERE id = ? AND NOT EXISTS (SELECT 1 FROM snapshotPages WHERE id = ?)", id, id); err != nil {
+			return fmt.Errorf("delete unused snapshot pages: %w", err)
+		}
+	}
+	return nil
+}
+
+// vatSnapshotHash returns the hash of vat's committed snapshot.
+func (s *Store) vatSnapshotHash(vat string) (string, bool, error) {
+	st, err := s.stmt("SELECT hash FROM vatSnapshots WHERE vatID = ?")
+	if err != nil {
+		return "", false, err
+	}
+	defer st.Reset()
+	st.BindText(1, vat)
+	if st.Step() {
+		return st.ColumnText(0), true, nil
+	}
+	return "", false, st.Err()
+}
+
+// insertPages stores the pages of pending, in hash order, with no list
+// holding them yet, and returns their IDs.
+func (s *Store) insertPages(pending map[pageHash][]byte) ([]int64, error) {
+	var ids []int64
+	for _, h := range slices.SortedFunc(maps.Keys(pending), func(a, b pageHash) int { return compareHash(a, b) }) {
+		if _, ok, err := s.pageID(h); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err := s.exec("INSERT INTO snapshotPages (hash, refs) VALUES (?, 0)", h[:])
+		id := s.db.LastInsertRowID()
+		if err == nil {
+			err = s.exec("INSERT INTO snapshotPageData (id, data) VALUES (?, ?)", id, pending[h])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store snapshot page: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func compareHash(a, b pageHash) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return int(a[i]) - int(b[i])
+		}
+	}
+	return 0
+}
+
+// addList stores the page list of snapshot hash, unless it is stored, and
+// counts it in each of its distinct pages, which must be stored.
+func (s *Store) addList(hash string, size, stored int64, pages []pageHash) error {
+	st, err := s.stmt("SELECT 1 FROM snapshotLists WHERE hash = ?")
+	if err != nil {
+		return err
+	}
+	st.BindText(1, hash)
+	exists := st.Step()
+	err = st.Err()
+	st.Reset()
+	if err != nil || exists {
+		return err
+	}
+	ids := make([]int64, len(pages))
+	seen := make(map[pageHash]int64, len(pages))
+	for i, h := range pages {
+		if id, ok := seen[h]; ok {
+			ids[i] = id
+			continue
+		}
+		st, err := s.stmt("UPDATE snapshotPages SET refs = refs + 1 WHERE hash = ? RETURNING id")
+		if err != nil {
+			return err
+		}
+		st.BindBlob(1, h[:])
+		found := st.Step()
+		ids[i] = st.ColumnInt64(0)
+		for st.Step() {
+		}
+		err = st.Err()
+		st.Reset()
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("page %d of %.16s is not stored", i, hash)
+		}
+		seen[h] = ids[i]
+	}
+	list := encodePageList(ids)
+	return s.exec("INSERT INTO snapshotLists (hash, size, stored, pages) VALUES (?, ?, ?, ?)", hash, size, stored+int64(len(list)), list)
+}
+
+// dropListIfUnused deletes the list of snapshot hash if no vat uses it,
+// and the pages no other list holds.
+func (s *Store) dropListIfUnused(hash string) error {
+	st, err := s.stmt("SELECT 1 FROM vatSnapshots WHERE hash = ? LIMIT 1")
+	if err != nil {
+		return err
+	}
+	st.BindText(1, hash)
+	used := st.Step()
+	err = st.Err()
+	st.Reset()
+	if err != nil || used {
+		return err
+	}
+	st, err = s.stmt("DELETE FROM snapshotLists WHERE hash = ? RETURNING size, pages")
+	if err != nil {
+		return err
+	}
+	st.BindText(1, hash)
+	var list []byte
+	var size int64
+	found := st.Step()
+	if found {
+		size, list = st.ColumnInt64(0), st.ColumnBlob(1, nil)
+	}
+	for st.Step() {
+	}
+	err = st.Err()
+	st.Reset()
+	if err != nil || !found {
+		return err
+	}
+	n, _ := pageCount(size)
+	ids, err := decodePageList(list, n)
+	if err != nil {
+		// A damaged list: its pages stay, counted, rather than risk
+		// deleting pages other lists hold.
+		return nil
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if err := s.unrefPage(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unrefPage counts one list less holding page id, and deletes the page
+// when none is left.
+func (s *Store) unrefPage(id int64) error {
+	st, err := s.stmt("UPDATE snapshotPages SET refs = refs - 1 WHERE id = ? RETURNING refs")
+	if err != nil {
+		return err
+	}
+	st.BindInt64(1, id)
+	last := st.Step() && st.ColumnInt64(0) <= 0
+	for st.Step() {
+	}
+	err = st.Err()
+	st.Reset()
+	if err != nil || !last {
+		return err
+	}
+	s.pageCache.drop(id)
+	if err := s.exec("DELETE FROM snapshotPages WHERE id = ?", id); err != nil {
+		return err
+	}
+	return s.exec("DELETE FROM snapshotPageData WHERE id = ?", id)
+}
+
+// loadLegacy reads a whole-blob snapshot of a store made before pages.
+func (s *Store) loadLegacy(info SnapshotInfo) ([]byte, error) {
+	st, err := s.stmt("SELECT data FROM snapshots WHERE hash = ?")
+	if err != nil {
+		return nil, s.fail(s.wrap("load snapshot of "+info.Vat, err))
+	}
+	defer st.Reset()
+	st.BindText(1, info.Hash)
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return nil, s.fail(s.wrap("load snapshot of "+info.Vat, err))
+		}
+		return nil, errors.New("its blob is missing")
+	}
+	data, err := s.codec.inflate(st.ColumnRawBlob(0), info.Size)
+	if err == nil {
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != info.Hash {
+			err = fmt.Errorf("content hash %x, recorded %.16s…", sum[:8], info.Hash)
+		}
+	}
+	return data, err
+}
+
+// migrateSnapshots converts the whole-blob snapshots of a store made before
+// pages into page lists, in one transaction, and drops their table (a
+// snapshot's hash changes: it was the SHA-256 of the whole blob). A blob
+// that does not decompress to its hash is left out: its vat's snapshot is
+// then corrupt (and its transcript replayed in full, if kept).
+func (s *Store) migrateSnapshots() (converted bool, err error) {
+	if !s.hasTable("snapshots") {
+		return false, nil
+	}
+	if err := s.endRead(); err != nil {
+		return false, err
+	}
+	if err := s.db.Exec("BEGIN IMMEDIATE"); err != nil {
+		return false, err
+	}
+	err = s.convertBlobs()
+	if err == nil {
+		err = s.db.Exec("DROP TABLE snapshots")
+	}
+	if err == nil {
+		err = s.db.Exec("COMMIT")
+	}
+	if err != nil {
+		s.db.Exec("ROLLBACK")
+		return false, err
+	}
+	s.snapTables = 0
+	return true, nil
+}
+
+func (s *Store) convertBlobs() error {
+	st, err := s.stmt("SELECT hash, size FROM snapshots ORDER BY hash")
+	if err != nil {
+		return err
+	}
+	type blob struct {
+		hash string
+		size int64
+	}
+	var blobs []blob
+	for st.Step() {
+		blobs = append(blobs, blob{st.ColumnText(0), st.ColumnInt64(1)})
+	}
+	err = st.Err()
+	st.Reset()
+	if err != nil {
+		return err
+	}
+	s.snapTables = pageTables
+	for _, b := range blobs {
+		data, err := s.loadLegacy(SnapshotInfo{Hash: b.hash, Size: b.size})
+		if IsFailure(err) {
+			return err
+		}
+		if err != nil {
+			continue
+		}
+		pending := map[pageHash][]byte{}
+		pages := hashPages(data)
+		added, err := s.packPages(data, pages, pending)
+		if err != nil {
+			return err
+		}
+		if _, err := s.insertPages(pending); err != nil {
+			return err
+		}
+		hash := snapshotHash(b.size, pages)
+		if err := s.addList(hash, b.size, added, pages); err != nil {
+			return err
+		}
+		if err := s.exec("UPDATE vatSnapshots SET hash = ? WHERE hash = ?", hash, b.hash); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,13 +2,28 @@ package store
 
 import (
 	"bytes"
+	"compress/flate"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
+// heap returns a fake snapshot: a header of hdr bytes, then pages 4-KiB
+// pages, page i filled with the byte fill(i).
+func heap(hdr int, pages int, fill func(i int) byte) []byte {
+	b := bytes.Repeat([]byte("h"), hdr)
+	for i := range pages {
+		b = append(b, bytes.Repeat([]byte{fill(i)}, snapPageSize)...)
+	}
+	return b
+}
+
 // TestSnapshots: a snapshot saved in a crank is visible at once, durable
-// after Commit, gone if the crank aborts; a replaced blob is deleted, a
+// after Commit, gone if the crank aborts; a replaced snapshot is deleted, a
 // shared one kept; a snapshot saved between cranks changes no hash.
 func TestSnapshots(t *testing.T) {
 	s, path := newTestStore(t)
@@ -45,7 +60,7 @@ func TestSnapshots(t *testing.T) {
 	}
 	defer s.Close()
 	got, back, ok, err := s.LoadSnapshot("v1")
-	if info.Stored = got.Stored; got.Stored >= info.Size/10 {
+	if info.Stored = got.Stored; got.Stored >= info.Size/10 || got.Stored == 0 {
 		t.Fatalf("stored %d bytes of %d", got.Stored, info.Size)
 	}
 	if err != nil || !ok || !bytes.Equal(back, data) || got != info {
@@ -61,49 +76,342 @@ func TestSnapshots(t *testing.T) {
 	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.countSnapshotBlobs(t); n != 2 { // v2's (shared with v1 before) and v1's new one
-		t.Fatalf("%d blobs stored, want 2", n)
+	if n := s.count(t, "snapshotLists"); n != 2 { // v2's (shared with v1 before) and v1's new one
+		t.Fatalf("%d lists stored, want 2", n)
 	}
 	if _, ok := s.Snapshot("v3"); ok {
 		t.Fatal("deleted snapshot still there")
 	}
+	s.checkRefs(t)
 }
 
-func (s *Store) countSnapshotBlobs(t *testing.T) int {
-	st := s.mustStmt("SELECT count(*) FROM snapshots")
+func (s *Store) count(t *testing.T, table string) int {
+	t.Helper()
+	st := s.mustStmt("SELECT count(*) FROM " + table)
 	defer st.Reset()
 	st.Step()
 	return st.ColumnInt(0)
 }
 
-// TestCorruptSnapshot: stored bytes that do not match the recorded hash
+// checkRefs fails unless every page's count is the number of lists that
+// hold it, every page has data and every list a vat.
+func (s *Store) checkRefs(t *testing.T) {
+	t.Helper()
+	holders := map[int64]int64{}
+	st := s.mustStmt("SELECT size, pages FROM snapshotLists")
+	for st.Step() {
+		n, _ := pageCount(st.ColumnInt64(0))
+		ids, err := decodePageList(st.ColumnBlob(1, nil), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ids)
+		for _, id := range slices.Compact(ids) {
+			holders[id]++
+		}
+	}
+	st.Reset()
+	st = s.mustStmt("SELECT p.id, p.refs, d.id FROM snapshotPages p LEFT JOIN snapshotPageData d ON d.id = p.id")
+	rows := 0
+	for st.Step() {
+		rows++
+		id, refs := st.ColumnInt64(0), st.ColumnInt64(1)
+		if refs != holders[id] || refs <= 0 || st.ColumnInt64(2) != id {
+			t.Errorf("page %d: refs %d, held by %d lists, data %d", id, refs, holders[id], st.ColumnInt64(2))
+		}
+	}
+	st.Reset()
+	if rows != len(holders) || s.count(t, "snapshotPageData") != rows {
+		t.Errorf("%d pages, %d held, %d data rows", rows, len(holders), s.count(t, "snapshotPageData"))
+	}
+	if n := s.count(t, "snapshotLists WHERE hash NOT IN (SELECT hash FROM vatSnapshots)"); n != 0 {
+		t.Errorf("%d lists no vat uses", n)
+	}
+}
+
+// TestSnapshotPages: snapshots are stored by page, each distinct page
+// once; pages line up with the end of a snapshot whatever its header;
+// deleting or replacing a snapshot frees the pages only it held, in the
+// same commit; a between-cranks snapshot replaced in its block leaves no
+// page behind.
+func TestSnapshotPages(t *testing.T) {
+	s, path := newTestStore(t)
+	base := func(i int) byte { return byte(i % 5) } // 5 distinct pages
+	a := heap(100, 40, base)
+	b := heap(5000, 40, func(i int) byte { // another header, two pages differ
+		if i == 3 || i == 30 {
+			return 0xa0 + byte(i)
+		}
+		return base(i)
+	})
+	crank(t, s, func() { s.SaveSnapshot("v1", 1, "b", a) })
+	infoB := s.SaveSnapshot("v2", 1, "b", b) // between cranks: prepared at once
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// a: its 100-byte head and 5 pages; b: a 904-byte head, a full page of
+	// header, 5 shared pages and 2 of its own.
+	if n := s.count(t, "snapshotPages"); n != 1+5+2+2 {
+		t.Fatalf("%d pages stored, want 10", n)
+	}
+	if infoB.Stored == 0 || infoB.Stored > 2000 {
+		t.Fatalf("b added %d bytes", infoB.Stored)
+	}
+	s.checkRefs(t)
+	for vat, want := range map[string][]byte{"v1": a, "v2": b} {
+		if _, got, _, err := s.LoadSnapshot(vat); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("load %s: %v", vat, err)
+		}
+	}
+
+	// Replace v2 between cranks twice in one block, then delete v1: only
+	// the last replacement's pages stay.
+	c := heap(5000, 40, func(i int) byte { return base(i) + 0x10 })
+	s.SaveSnapshot("v2", 2, "b", heap(5000, 40, func(i int) byte { return 0x50 }))
+	if _, got, _, err := s.LoadSnapshot("v2"); err != nil || got[len(got)-1] != 0x50 {
+		t.Fatalf("load pending v2: %v", err)
+	}
+	s.SaveSnapshot("v2", 3, "b", c)
+	crank(t, s, func() { s.DeleteSnapshot("v1") })
+	if _, got, _, err := s.LoadSnapshot("v2"); err != nil || !bytes.Equal(got, c) {
+		t.Fatalf("load pending v2: %v", err)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.count(t, "snapshotPages"); n != 2+5 {
+		t.Fatalf("%d pages stored, want 7", n)
+	}
+	s.checkRefs(t)
+	s.Close()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, got, _, err := s.LoadSnapshot("v2"); err != nil || !bytes.Equal(got, c) {
+		t.Fatalf("load v2 after reopen: %v", err)
+	}
+	crank(t, s, func() { s.DeleteSnapshot("v2") })
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"snapshotPages", "snapshotPageData", "snapshotLists", "vatSnapshots"} {
+		if n := s.count(t, table); n != 0 {
+			t.Errorf("%d rows left in %s", n, table)
+		}
+	}
+	// The deleted pages are not believed stored (the page cache forgot them).
+	s.SaveSnapshot("v3", 1, "b", c)
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, _, err := s.LoadSnapshot("v3"); err != nil || !bytes.Equal(got, c) {
+		t.Fatalf("load v3: %v", err)
+	}
+	s.checkRefs(t)
+}
+
+// TestSnapshotPageCount: pages are cut from the end.
+func TestSnapshotPageCount(t *testing.T) {
+	for _, c := range []struct {
+		size     int64
+		n, first int
+	}{{0, 0, 0}, {1, 1, 1}, {4096, 1, 4096}, {4097, 2, 1}, {3 * 4096, 3, 4096}, {3*4096 + 100, 4, 100}} {
+		if n, first := pageCount(c.size); n != c.n || first != c.first {
+			t.Errorf("pageCount(%d) = %d, %d; want %d, %d", c.size, n, first, c.n, c.first)
+		}
+	}
+}
+
+// TestCorruptSnapshot: stored pages that do not rebuild the recorded hash
 // are an ErrSnapshotCorrupt naming the vat, never a panic.
 func TestCorruptSnapshot(t *testing.T) {
 	s, _ := newTestStore(t)
-	data := bytes.Repeat([]byte("heap "), 1000)
+	data := heap(1000, 3, func(i int) byte { return byte(i) })
 	crank(t, s, func() { s.SaveSnapshot("v4", 2, "b", data) })
 	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	for name, blob := range map[string][]byte{
-		"garbage":   []byte("not deflate at all"),
-		"empty":     {},
-		"other":     deflated(t, []byte("same size? no")),
-		"same size": deflated(t, bytes.Repeat([]byte("heaq "), 1000)),
+	for name, sql := range map[string]string{
+		"garbage":     "UPDATE snapshotPageData SET data = x'00ff00ff'",
+		"empty":       "UPDATE snapshotPageData SET data = x''",
+		"other page":  fmt.Sprintf("UPDATE snapshotPageData SET data = x'%x'", deflate(bytes.Repeat([]byte{9}, snapPageSize))),
+		"too long":    fmt.Sprintf("UPDATE snapshotPageData SET data = x'%x'", deflate(bytes.Repeat([]byte{9}, snapPageSize+1))),
+		"no page":     "DELETE FROM snapshotPageData",
+		"bad list":    "UPDATE snapshotLists SET pages = x'ffffffff'",
+		"short list":  "UPDATE snapshotLists SET pages = x'02'",
+		"no list":     "DELETE FROM snapshotLists",
+		"wrong size":  "UPDATE snapshotLists SET size = size + 1",
+		"swapped ids": "UPDATE snapshotLists SET pages = x'04010402'",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := s.exec("UPDATE snapshots SET data = ?", blob); err != nil {
+			if err := s.exec("SAVEPOINT x"); err != nil {
 				t.Fatal(err)
 			}
+			defer s.exec("ROLLBACK TO x")
+			if err := s.exec(sql); err != nil {
+				t.Fatal(err)
+			}
+			s.pageCache = pageCache{}
 			_, _, ok, err := s.LoadSnapshot("v4")
-			if !ok || !errors.Is(err, ErrSnapshotCorrupt) || !bytes.Contains([]byte(err.Error()), []byte("v4 at position 2")) {
+			if !ok || !errors.Is(err, ErrSnapshotCorrupt) || !strings.Contains(err.Error(), "v4 at position 2") {
 				t.Fatalf("ok=%v err=%v", ok, err)
 			}
 		})
 	}
 }
 
-func deflated(t *testing.T, b []byte) []byte {
+func deflate(b []byte) []byte {
+	var c codec
+	return c.deflate(b)
+}
+
+// legacyStore makes a store as made before pages, holding data as vat v1's
+// whole-blob snapshot, and returns its path.
+func legacyStore(t *testing.T, data []byte) string {
 	t.Helper()
-	return deflate(b)
+	s, path := newTestStore(t)
+	var buf bytes.Buffer
+	zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	zw.Write(data)
+	zw.Close()
+	sum := sha256.Sum256(data)
+	legacyHash := hex.EncodeToString(sum[:])
+	for _, sql := range []string{
+		"DROP TABLE snapshotPages", "DROP TABLE snapshotPageData", "DROP TABLE snapshotLists",
+		"CREATE TABLE snapshots (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL)",
+	} {
+		if err := s.exec(sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sql := range []struct {
+		q    string
+		args []any
+	}{
+		{"INSERT INTO snapshots VALUES (?, ?, ?)", []any{legacyHash, len(data), buf.Bytes()}},
+		{"INSERT INTO snapshots VALUES (?, ?, ?)", []any{strings.Repeat("0", 64), 5, []byte("junk")}},
+		{"INSERT INTO vatSnapshots VALUES ('v1', 5, ?, 'b')", []any{legacyHash}},
+		{"INSERT INTO vatSnapshots VALUES ('v2', 5, ?, 'b')", []any{strings.Repeat("0", 64)}},
+	} {
+		if err := s.exec(sql.q, sql.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLegacySnapshots: a store with whole-blob snapshots is read as it is
+// when opened read-only, and converted to pages when opened for writing;
+// a blob that does not match its hash becomes a corrupt snapshot.
+func TestLegacySnapshots(t *testing.T) {
+	data := heap(300, 20, func(i int) byte { return byte(i % 3) })
+	path := legacyStore(t, data)
+	check := func(s *Store) {
+		t.Helper()
+		info, got, ok, err := s.LoadSnapshot("v1")
+		if err != nil || !ok || !bytes.Equal(got, data) || info.Pos != 5 || info.Size != int64(len(data)) {
+			t.Fatalf("load v1: %+v %v %v", info, ok, err)
+		}
+		if _, _, ok, err := s.LoadSnapshot("v2"); !ok || !errors.Is(err, ErrSnapshotCorrupt) {
+			t.Fatalf("load v2: %v %v", ok, err)
+		}
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(ro)
+	ro.Close()
+	var notes []string
+	s, err := Open(path, Options{Note: func(m string) { notes = append(notes, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(notes) != 1 || !strings.Contains(notes[0], "stored heap snapshots by page") {
+		t.Fatalf("notes %q", notes)
+	}
+	if s.hasTable("snapshots") || s.count(t, "snapshotPages") != 1+3 {
+		t.Fatalf("not converted: %d pages", s.count(t, "snapshotPages"))
+	}
+	check(s)
+	crank(t, s, func() { s.DeleteSnapshot("v2"); s.SaveSnapshot("v1", 6, "b", data[1:]) })
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s.checkRefs(t)
+}
+
+// FuzzDecodePageList: any bytes decode to a list of positive IDs or an
+// error; a decoded list encodes back to the same bytes.
+func FuzzDecodePageList(f *testing.F) {
+	f.Add(encodePageList([]int64{1, 2, 3, 900, 4}), 5)
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, 1)
+	f.Add([]byte{}, 0)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		ids, err := decodePageList(b, n)
+		if err != nil {
+			return
+		}
+		if len(ids) != n || slices.ContainsFunc(ids, func(id int64) bool { return id <= 0 }) {
+			t.Fatalf("ids %v for n %d", ids, n)
+		}
+		if again, err := decodePageList(encodePageList(ids), n); err != nil || !slices.Equal(again, ids) {
+			t.Fatalf("round trip %v: %v %v", ids, again, err)
+		}
+	})
+}
+
+// TestPageCache: the cache holds at most pageCacheSize pages; a page used
+// since the clock hand passed survives an eviction round; a dropped page
+// is gone by ID and by hash; a snapshot's short first piece is not cached.
+func TestPageCache(t *testing.T) {
+	var c pageCache
+	page := func(i int) ([]byte, pageHash) {
+		p := bytes.Repeat([]byte{byte(i), byte(i >> 8)}, snapPageSize/2)
+		return p, sha256.Sum256(p)
+	}
+	for i := 1; i <= pageCacheSize; i++ {
+		p, h := page(i)
+		c.put(int64(i), h, p)
+	}
+	p, h := page(pageCacheSize + 1)
+	c.put(pageCacheSize+1, h, p) // the hand is at page 1, unused
+	if _, ok := c.get(1); ok {
+		t.Fatal("page 1 not evicted")
+	}
+	if _, ok := c.get(2); !ok { // marks 2 used
+		t.Fatal("page 2 evicted")
+	}
+	p, h = page(pageCacheSize + 2)
+	c.put(pageCacheSize+2, h, p) // passes 2, evicts 3
+	if _, ok := c.get(2); !ok {
+		t.Fatal("used page 2 was evicted")
+	}
+	if _, ok := c.get(3); ok {
+		t.Fatal("page 3 not evicted")
+	}
+	if len(c.byID) != pageCacheSize || len(c.byHash) != pageCacheSize {
+		t.Fatalf("%d/%d pages cached, want %d", len(c.byID), len(c.byHash), pageCacheSize)
+	}
+	_, h7 := page(7)
+	if id, ok := c.idOf(h7); !ok || id != 7 {
+		t.Fatalf("idOf page 7: %d %v", id, ok)
+	}
+	c.drop(7)
+	if _, ok := c.get(7); ok {
+		t.Fatal("dropped page still cached")
+	}
+	if _, ok := c.idOf(h7); ok {
+		t.Fatal("dropped page still cached by hash")
+	}
+	c.put(99999, pageHash{}, []byte("short"))
+	if _, ok := c.get(99999); ok {
+		t.Fatal("a short first piece was cached")
+	}
 }

@@ -66,6 +66,8 @@ type Store struct {
 	transcripts map[string]*transcriptHead
 	// snapTables is 1 if the snapshot tables exist, -1 if not, 0 if not known yet.
 	snapTables int
+	codec      codec     // snapshot page compression
+	pageCache  pageCache // snapshot pages read last
 }
 
 type cached struct {
@@ -207,6 +209,13 @@ func (s *Store) check() error {
 	}
 	if converted && s.opts.Note != nil {
 		s.opts.Note(fmt.Sprintf("%s: added page checksums (a one-time conversion of a database made by an older version)", s.path))
+	}
+	migrated, err := s.migrateSnapshots()
+	if err != nil {
+		return s.wrap("convert heap snapshots to pages", err)
+	}
+	if migrated && s.opts.Note != nil {
+		s.opts.Note(fmt.Sprintf("%s: stored heap snapshots by page (a one-time conversion of a database made by an older version)", s.path))
 	}
 	return nil
 }

@@ -179,6 +179,7 @@ func (f *face) Abort(err error) {
 
 // host answers the glue's calls (the bridge of the prelude).
 func (w *Worker) host(op int, payload string) (string, error) {
+	w.hostCalls++
 	switch op {
 	case opIsRemote:
 		h, err := strconv.ParseUint(payload, 10, 32)

@@ -109,21 +109,22 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	slices.SortFunc(s.Watches, func(a, b savedWatch) int { return cmp(a.N, b.N) })
 	s.Promises = sortedHandles(w.isPromise)
 	s.Kept = sortedHandles(w.kept)
-	heap, err := w.in.Snapshot()
-	if err != nil {
-		return nil, err
-	}
-	return (&VatSnapshot{state: s, heap: heap}).Encode(), nil
+	return w.in.AppendSnapshot(encodeState(s))
 }
 
 // Encode serializes s (see [DecodeVatSnapshot]).
 func (s *VatSnapshot) Encode() []byte {
-	state, _ := json.Marshal(s.state) // plain data: cannot fail
+	return append(encodeState(s.state), s.heap.Encode()...)
+}
+
+// encodeState returns the head of a vat snapshot: everything before the
+// qjs snapshot.
+func encodeState(s savedWorker) []byte {
+	state, _ := json.Marshal(s) // plain data: cannot fail
 	out := append([]byte(vatSnapshotMagic), 0, 0, 0, 0, 0, 0, 0, 0)
 	binary.LittleEndian.PutUint32(out[len(vatSnapshotMagic):], vatSnapshotVersion)
 	binary.LittleEndian.PutUint32(out[len(vatSnapshotMagic)+4:], uint32(len(state)))
-	out = append(out, state...)
-	return append(out, s.heap.Encode()...)
+	return append(out, state...)
 }
 
 func cmp(a, b uint64) int {

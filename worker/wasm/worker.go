@@ -12,6 +12,7 @@
 package wasm
 
 import (
+	"crypto/sha256"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -148,11 +149,59 @@ type Worker struct {
 	fresh     map[handle]bool
 	isPromise map[handle]bool
 	kept      map[handle]bool
+	// hostCalls counts the calls vat code made to Go.
+	hostCalls int
+}
+
+// evaluated is a snapshot of the template after a bundle's module body
+// ran in it, and the fuel that took.
+type evaluated struct {
+	snap *qjs.Snapshot
+	fuel int64
+}
+
+// bundleTemplates keeps, per process, the evaluated templates of the last
+// bundles vats were made from, by the SHA-256 of the bundle, so that the
+// next vat of a bundle starts as a memory copy. Only an evaluation that
+// called nothing in Go is kept (its console output, say, is not repeated).
+var bundleTemplates struct {
+	sync.Mutex
+	m     map[[32]byte]evaluated
+	order [][32]byte // oldest first
+}
+
+// maxBundleTemplates bounds bundleTemplates (each holds a heap of a few MB).
+const maxBundleTemplates = 8
+
+func bundleTemplate(key [32]byte) (evaluated, bool) {
+	bundleTemplates.Lock()
+	defer bundleTemplates.Unlock()
+	ev, ok := bundleTemplates.m[key]
+	return ev, ok
+}
+
+func keepBundleTemplate(key [32]byte, ev evaluated) {
+	bundleTemplates.Lock()
+	defer bundleTemplates.Unlock()
+	if bundleTemplates.m == nil {
+		bundleTemplates.m = map[[32]byte]evaluated{}
+	}
+	if _, ok := bundleTemplates.m[key]; ok {
+		return
+	}
+	if len(bundleTemplates.order) == maxBundleTemplates {
+		delete(bundleTemplates.m, bundleTemplates.order[0])
+		bundleTemplates.order = bundleTemplates.order[1:]
+	}
+	bundleTemplates.m[key] = ev
+	bundleTemplates.order = append(bundleTemplates.order, key)
 }
 
 // New starts a worker for spec: the vat environment comes from the
 // template and the bundle's module body is evaluated. buildRootObject runs
-// in the startVat delivery.
+// in the startVat delivery. A vat of a bundle evaluated before in this
+// process starts from a copy of that evaluation (bundleTemplates), with
+// the same memory and fuel as a fresh one.
 func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	b, err := bundle.Parse(spec.Bundle)
 	if err != nil {
@@ -169,13 +218,24 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
 	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
-	w.in, err = e.Restore(tmpl, qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host})
+	w.ls = liveslots.New(spec.ID, (*face)(w))
+	budget := w.budget()
+	opts := qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host}
+	key := sha256.Sum256(spec.Bundle)
+	if ev, ok := bundleTemplate(key); ok && ev.fuel < budget {
+		// A restore that fails (a smaller memory limit) takes the fresh path,
+		// which fails the same way or succeeds the same way.
+		if w.in, err = e.Restore(ev.snap, opts); err == nil {
+			w.dispatch = w.in.Root()
+			w.in.SetFuel(budget - ev.fuel)
+			return w, nil
+		}
+	}
+	w.in, err = e.Restore(tmpl, opts)
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
 	w.dispatch = w.in.Root()
-	w.ls = liveslots.New(spec.ID, (*face)(w))
-	budget := w.budget()
 	w.in.SetFuel(budget)
 	fn, err := w.in.Eval("(function (require, exports, module) {"+b.Source+"\n})", "bundle.js")
 	if err != nil {
@@ -192,6 +252,11 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	if err != nil {
 		w.in.Close()
 		return nil, describe("evaluating the bundle", err)
+	}
+	if w.hostCalls == 0 {
+		if snap, err := w.in.Snapshot(); err == nil {
+			keepBundleTemplate(key, evaluated{snap: snap, fuel: budget - w.in.Fuel()})
+		}
 	}
 	return w, nil
 }

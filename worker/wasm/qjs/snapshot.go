@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrWrongModule is returned by [Engine.Restore] for a snapshot of another
@@ -29,6 +30,26 @@ type Snapshot struct {
 // Snapshot copies the instance's state. It must not be called during a
 // call (from a Handler).
 func (in *Instance) Snapshot() (*Snapshot, error) {
+	s, err := in.view()
+	if err != nil {
+		return nil, err
+	}
+	s.Memory = slices.Clone(s.Memory)
+	return s, nil
+}
+
+// AppendSnapshot appends the encoding of the instance's state ([Snapshot.Encode])
+// to b, copying the memory once. It must not be called during a call.
+func (in *Instance) AppendSnapshot(b []byte) ([]byte, error) {
+	s, err := in.view()
+	if err != nil {
+		return nil, err
+	}
+	return s.appendEncoded(b), nil
+}
+
+// view returns the instance's state, its Memory the instance's own.
+func (in *Instance) view() (*Snapshot, error) {
 	if in.dead != nil {
 		return nil, in.dead
 	}
@@ -40,7 +61,7 @@ func (in *Instance) Snapshot() (*Snapshot, error) {
 	if !ok {
 		return nil, errors.New("qjs: cannot read memory")
 	}
-	s := &Snapshot{ModuleHash: in.e.info.Hash, Memory: append([]byte(nil), view...), st: in.st}
+	s := &Snapshot{ModuleHash: in.e.info.Hash, Memory: view, st: in.st}
 	for _, g := range in.globals {
 		s.Globals = append(s.Globals, g.Get())
 	}
@@ -89,9 +110,11 @@ var snapshotMagic = []byte("CQJSNAP2")
 
 // Encode serializes s: magic, module hash, engine pointers, globals, memory.
 // The memory is not compressed.
-func (s *Snapshot) Encode() []byte {
+func (s *Snapshot) Encode() []byte { return s.appendEncoded(nil) }
+
+func (s *Snapshot) appendEncoded(b []byte) []byte {
 	hash, _ := hex.DecodeString(s.ModuleHash)
-	b := make([]byte, 0, len(s.Memory)+64+8*len(s.Globals))
+	b = slices.Grow(b, len(snapshotMagic)+4+len(hash)+3*4+2*8+4+8*len(s.Globals)+4+len(s.Memory))
 	b = append(b, snapshotMagic...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(hash)))
 	b = append(b, hash...)
@@ -108,7 +131,8 @@ func (s *Snapshot) Encode() []byte {
 	return append(b, s.Memory...)
 }
 
-// DecodeSnapshot parses what Encode produced.
+// DecodeSnapshot parses what Encode produced. The snapshot's Memory is
+// part of b, which the caller must not change while it uses the snapshot.
 func DecodeSnapshot(b []byte) (*Snapshot, error) {
 	r := reader{b: b}
 	if string(r.bytes(len(snapshotMagic))) != string(snapshotMagic) {
@@ -127,7 +151,7 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 	for range n {
 		s.Globals = append(s.Globals, r.u64())
 	}
-	s.Memory = append([]byte(nil), r.bytes(int(r.u32()))...)
+	s.Memory = r.bytes(int(r.u32()))
 	if r.err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, r.err)
 	}
