@@ -202,7 +202,7 @@ func (ls *Liveslots) startVat(params vat.CapData, incarnation uint64) error {
 		ls.promiseBase = incarnation << incarnationVPIDShift
 		ls.nextPromise = ls.promiseBase + 1
 		// An upgrade: the language drops the old incarnation's virtual
-		// (non-durable) data and notes the durable kinds to re-prepare.
+		// (non-durable) data before the new code runs.
 		if err := ls.durableHook("upgrade"); err != nil {
 			return fmt.Errorf("upgrade: %w", err)
 		}

@@ -141,3 +141,34 @@ func TestLiveslotsRules(t *testing.T) {
 		})
 	}
 }
+
+// TestIncarnationVPIDs: after an upgrade (startVat of incarnation n) the
+// vat allocates vpids from n<<40, and a vpid of an earlier incarnation that
+// the kernel still decides is taken as an import (subscribed), not refused.
+func TestIncarnationVPIDs(t *testing.T) {
+	r := &recorder{}
+	var log []string
+	w := gonative.New(vat.Spec{ID: "v1", Name: "t", Console: func(_, line string) { log = append(log, line) }}, testVat)
+	defer w.Close()
+	if out := w.Deliver(vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: vat.CapData{Body: `#"#undefined"`}, Incarnation: 2}, r.sys); out.Err != "" {
+		t.Fatal(out.Err)
+	}
+	r.calls = nil
+	if out := w.Deliver(message("settledInRecord", "p-1"), r.sys); out.Err != "" {
+		t.Fatal(out.Err)
+	}
+	want := `resolve p-1 fulfill #{"p":"&0"} [p+2199023255553]; p+2199023255553 fulfill #"data"`
+	if len(r.calls) != 1 || r.calls[0] != want {
+		t.Fatalf("syscalls %q, want %q", r.calls, want)
+	}
+	r.calls = nil
+	if out := w.Deliver(message("hold", "", "p+5"), r.sys); out.Err != "" {
+		t.Fatalf("an earlier incarnation's vpid: %s", out.Err)
+	}
+	if len(r.calls) != 1 || r.calls[0] != "subscribe p+5" {
+		t.Fatalf("syscalls %q, want a subscribe to p+5", r.calls)
+	}
+	if out := w.Deliver(message("hold", "", "p+2199023255560"), r.sys); !strings.Contains(out.Err, "I don't remember allocating p+2199023255560") {
+		t.Fatalf("an unknown vpid of this incarnation: %q", out.Err)
+	}
+}

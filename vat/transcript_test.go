@@ -99,3 +99,24 @@ func TestTranscriptKeepsLoneSurrogates(t *testing.T) {
 		t.Fatalf("not stable:\n%s\n%s", enc, got.Encode())
 	}
 }
+
+// TestStartVatIncarnation: a startVat of incarnation n > 0 carries n; one of
+// incarnation 0 keeps the two-element form, and 0 written out is refused.
+func TestStartVatIncarnation(t *testing.T) {
+	for _, d := range []Delivery{
+		{Kind: DeliverStartVat, VatParameters: CapData{Body: "#null"}},
+		{Kind: DeliverStartVat, VatParameters: CapData{Body: "#null"}, Incarnation: 3},
+	} {
+		b := AppendDelivery(nil, d)
+		got, err := DecodeDelivery(b)
+		if err != nil || got.Incarnation != d.Incarnation || got.VatParameters.Body != "#null" {
+			t.Errorf("%s: decoded %+v, %v", b, got, err)
+		}
+		if want := map[uint64]string{0: `["startVat",["#null"]]`, 3: `["startVat",["#null"],3]`}[d.Incarnation]; string(b) != want {
+			t.Errorf("incarnation %d written as %s, want %s", d.Incarnation, b, want)
+		}
+	}
+	if _, err := DecodeDelivery([]byte(`["startVat",["#null"],0]`)); err == nil {
+		t.Error("startVat with incarnation 0 written out was accepted")
+	}
+}
