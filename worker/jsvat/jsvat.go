@@ -60,6 +60,7 @@ var BuiltinModules = []string{
 	"@endo/exo/tools.js",
 	"@endo/far",
 	"@endo/marshal",
+	"@endo/nat",
 	"@endo/pass-style",
 	"@endo/patterns",
 	"@endo/promise-kit",

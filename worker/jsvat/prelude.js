@@ -417,6 +417,21 @@
     return m;
   };
 
+  // --- @endo/nat ---------------------------------------------------------------
+  const isNat = n => (typeof n === 'bigint' ? n >= 0n : typeof n === 'number' && Number.isSafeInteger(n) && n >= 0);
+  const Nat = n => {
+    if (typeof n === 'bigint') {
+      if (n < 0n) throw RangeError(`${n} is negative`);
+      return n;
+    }
+    if (typeof n === 'number') {
+      if (!Number.isSafeInteger(n)) throw RangeError(`${n} is not a safe integer`);
+      if (n < 0) throw RangeError(`${n} is negative`);
+      return BigInt(n);
+    }
+    throw TypeError(`${String(n)} is a ${typeof n} but must be a bigint or a number`);
+  };
+
   // --- modules ----------------------------------------------------------------
   const passStyle = { Far, Remotable, passStyleOf, makeTagged, getInterfaceOf, isPromise: v => isPromise(v) };
   const errors = { Fail, q, X, b: q, assert, makeError, annotateError, details: X, quote: q, redacted: X };
@@ -424,6 +439,7 @@
     '@endo/far': { Far, Remotable, E, passStyleOf, makeTagged, getInterfaceOf },
     '@endo/eventual-send': { E },
     '@endo/promise-kit': { makePromiseKit },
+    '@endo/nat': { Nat, isNat },
     '@endo/marshal': lazyExports({ ...passStyle }, [...marshalExports, ...passStyleExports]),
     '@endo/pass-style': lazyExports({ ...passStyle }, passStyleExports),
     '@endo/errors': errors,
