@@ -122,9 +122,17 @@ func runParity(t *testing.T, configPath, stepsPath string) []ParityLine {
 	}
 	var out []ParityLine
 	env := NewEnv(t, filepath.Dir(configPath), GoVats())
-	env.Options.Console = func(_, level, line string) {
+	env.Options.Console = func(vatName, level, line string) {
 		if level == "testLog" {
 			out = append(out, ParityLine{Log: &line})
+			return
+		}
+		t.Logf("console.%s %s: %s", level, vatName, line)
+	}
+	// A terminated vat explains most differences: say why it ended.
+	env.Options.Observer = func(e kernel.Event) {
+		if e.Type == kernel.EventTerminateVat {
+			t.Logf("vat %s terminated: %s", e.VatID, e.Reason)
 		}
 	}
 	cfg, err := cooper.ReadConfig(configPath)
