@@ -85,6 +85,9 @@ type Liveslots struct {
 	exportedVPIDs map[vat.VRef]any
 	// importedVPIDs are kernel-known promises the kernel decides.
 	importedVPIDs map[vat.VRef]*promiseRecord
+	// pinned are the vpids the vat's virtual data (its vatstore) refers to:
+	// retiring one keeps its language promise for later reads.
+	pinned map[vat.VRef]bool
 	// importing collects the promises imported while a notify is decoded;
 	// nil outside a notify (imports are then subscribed at once).
 	importing map[vat.VRef]bool
@@ -110,6 +113,7 @@ func New(id vat.ID, face Face) *Liveslots {
 		valToSlot:     map[any]vat.VRef{},
 		exportedVPIDs: map[vat.VRef]any{},
 		importedVPIDs: map[vat.VRef]*promiseRecord{},
+		pinned:        map[vat.VRef]bool{},
 	}
 	ls.marshaller = capdata.Marshaller{ToSlot: ls.toSlot, FromSlot: ls.fromSlot, ErrorID: ls.errorID}
 	return ls
@@ -271,13 +275,17 @@ func (ls *Liveslots) register(vref vat.VRef, v any) {
 	ls.valToSlot[v] = vref
 }
 
-// unregister forgets a retired vpid.
+// unregister forgets a retired vpid. A vpid the vat's virtual data refers
+// to still reads back as its (settled) language promise; a later send of
+// that promise allocates a new vpid all the same.
 func (ls *Liveslots) unregister(vpid vat.VRef) {
 	if v, ok := ls.slotToVal[vpid]; ok {
 		if ls.valToSlot[v] == vpid {
 			delete(ls.valToSlot, v)
 		}
-		delete(ls.slotToVal, vpid)
+		if !ls.pinned[vpid] {
+			delete(ls.slotToVal, vpid)
+		}
 	}
 }
 
@@ -614,6 +622,20 @@ func (ls *Liveslots) VatstoreGetNextKey(prev string) (string, bool) {
 
 // Serialize encodes v, allocating refs for local objects and promises it contains.
 func (ls *Liveslots) Serialize(v capdata.Value) (vat.CapData, error) { return ls.serialize(v) }
+
+// SerializeForStore encodes v for the vat's own vatstore (virtual data):
+// as Serialize, and the promises it names stay readable after they settle.
+func (ls *Liveslots) SerializeForStore(v capdata.Value) (vat.CapData, error) {
+	cd, err := ls.serialize(v)
+	if err == nil {
+		for _, s := range cd.Slots {
+			if s.Kind() == vat.Promise {
+				ls.pinned[s] = true
+			}
+		}
+	}
+	return cd, err
+}
 
 func (ls *Liveslots) serialize(v capdata.Value) (vat.CapData, error) {
 	cd, err := ls.marshaller.Encode(v)

@@ -48,6 +48,7 @@ type saved struct {
 	NextPromise uint64     `json:"nextPromise"`
 	NextErrorID uint64     `json:"nextErrorID"`
 	PromiseBase uint64     `json:"promiseBase"`
+	Pinned      []vat.VRef `json:"pinned,omitempty"`
 	Slots       []savedRef `json:"slots"`    // slotToVal
 	Vals        []savedRef `json:"vals"`     // valToSlot
 	Exported    []savedRef `json:"exported"` // exportedVPIDs
@@ -116,6 +117,10 @@ func (ls *Liveslots) Save() ([]byte, error) {
 	for ref, rec := range ls.importedVPIDs {
 		s.Imported = append(s.Imported, savedRef{ref, num(rec.handle)})
 	}
+	for ref := range ls.pinned {
+		s.Pinned = append(s.Pinned, ref)
+	}
+	slices.Sort(s.Pinned)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +161,12 @@ func Restore(id vat.ID, face Restorable, data []byte) (*Liveslots, error) {
 	ls := New(id, face)
 	ls.started = s.Started
 	ls.nextExport, ls.nextPromise, ls.nextErrorID, ls.promiseBase = s.NextExport, s.NextPromise, s.NextErrorID, s.PromiseBase
+	for _, ref := range s.Pinned {
+		if _, err := vat.ParseVRef(string(ref)); err != nil || ref.Kind() != vat.Promise {
+			return nil, fmt.Errorf("%w: pinned %q is not a vpid", ErrBadState, ref)
+		}
+		ls.pinned[ref] = true
+	}
 	value := func(r savedRef, promise bool) (any, error) {
 		if _, err := vat.ParseVRef(string(r.VRef)); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadState, err)

@@ -88,7 +88,7 @@ func (w *Worker) bridge() *goja.Object {
 		if err != nil {
 			panic(rt.NewTypeError(err.Error()))
 		}
-		cd, err := w.ls.Serialize(v)
+		cd, err := w.ls.SerializeForStore(v)
 		if err != nil {
 			panic(rt.NewTypeError(err.Error()))
 		}

@@ -50,8 +50,21 @@
       yield k;
     }
   }
+  // assertFrozen refuses what Endo's marshal refuses before anything else:
+  // an object (or function) that is not frozen.
+  const assertFrozen = v => {
+    if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return;
+    Object.isFrozen(v) || Fail`Cannot pass non-frozen objects like ${v}. Use harden()`;
+    if (isPromise(v)) return;
+    const style = passStyleOf(v);
+    if (style === 'copyArray') v.forEach(assertFrozen);
+    else if (style === 'copyRecord') objectKeys(v).forEach(k => assertFrozen(v[k]));
+    else if (style === 'tagged') assertFrozen(v.payload);
+  };
+  // serialize encodes a value for the vatstore; it must be hardened already.
   const serialize = v => {
-    const [body, slots] = bridge.serialize(harden(v));
+    assertFrozen(v);
+    const [body, slots] = bridge.serialize(v);
     return { body, slots };
   };
   const unserialize = cd => bridge.unserialize(cd.body, cd.slots);
@@ -133,12 +146,20 @@
       kinds.has(kindID) && Fail`redefinition of durable kind ${q(tag)}`;
       const desc = readDescriptor(kindID);
       if (desc.defined) {
-        if (multi && desc.facets === undefined) Fail`durable kind ${q(tag)} was defined single-faceted, now multi-faceted`;
-        if (!multi && desc.facets !== undefined) Fail`durable kind ${q(tag)} was defined multi-faceted, now single-faceted`;
-        if (multi && toJSON(desc.facets) !== toJSON(facetNames)) {
-          Fail`durable kind ${q(tag)} facets changed from ${q(desc.facets)} to ${q(facetNames)}`;
+        // As SwingSet: the old facets keep their places (their vrefs name
+        // them by index); new ones, sorted, come after; none may go.
+        if (multi && desc.facets === undefined) Fail`defineDurableKindMulti called for unfaceted KindHandle ${tag}`;
+        if (!multi && desc.facets !== undefined) Fail`defineDurableKind called for faceted KindHandle ${tag}`;
+      }
+      if (multi) {
+        const old = desc.facets || [];
+        for (const facet of old) {
+          facetNames.includes(facet) ||
+            Fail`durable kind "${tag}" facets (${facetNames.join(',')}) is missing ${facet} from original definition (${old.join(',')})`;
         }
-      } else {
+        facetNames = [...old, ...facetNames.filter(f => !old.includes(f))];
+      }
+      if (!desc.defined || (multi && toJSON(desc.facets) !== toJSON(facetNames))) {
         const updated = { kindID, tag, defined: true };
         if (multi) updated.facets = facetNames;
         vsSet(`vom.dkind.${kindID}`, toJSON(updated));
@@ -175,6 +196,8 @@
 
   function makeObject(info, args) {
     const initial = info.init ? info.init(...args) : {};
+    (typeof initial === 'object' && initial !== null) || Fail`initial data must be object, not ${initial}`;
+    for (const prop of objectKeys(initial)) assertFrozen(initial[prop]);
     passStyleOf(harden(initial)) === 'copyRecord' || Fail`state of ${q(info.tag)} must be a record, not ${q(initial)}`;
     if (info.stateShape !== undefined) P().mustMatch(initial, info.stateShape, 'initial state');
     const id = counter(`vd.nextInstance.${info.kindID}`, 1);
@@ -283,7 +306,7 @@
     const schema = { label };
     if (keyShape !== undefined) schema.keyShape = keyShape;
     if (valueShape !== undefined) schema.valueShape = valueShape;
-    const cd = serialize(schema);
+    const cd = serialize(harden(schema));
     if (kind.durable) {
       cd.slots.forEach((vref, i) => {
         isDurableVref(vref) || Fail`schemata of a durable collection are not durable: slot ${q(i)} of ${cd.body}`;
@@ -381,6 +404,11 @@
     };
     const decodeValue = raw => unserialize(parse(raw));
     const init = (key, value) => {
+      try {
+        assertFrozen(key);
+      } catch (e) {
+        throw Error(`${invalidKey()}: ${e.message}`);
+      }
       P().mustMatch(key, keyShape(), invalidKey());
       !has(key) || Fail`key ${key} already registered in collection ${q(label())}`;
       const encoded = encodeValue(value);
@@ -549,7 +577,7 @@
   const prepareSingleton = (baggage, tag, methods, options) => prepareExo(baggage, tag, undefined, methods, options);
   const ignoreContext = method => (_context, ...args) => method(...args);
 
-  const canBeDurable = v => serialize(v).slots.every(isDurableVref);
+  const canBeDurable = v => serialize(harden(v)).slots.every(isDurableVref);
   const pickFacet = (maker, facetName) => (...args) => maker(...args)[facetName];
   const partialAssign = (target, source) => {
     for (const [k, v] of objectEntries(source)) target[k] = v;

@@ -254,7 +254,7 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		if err != nil {
 			return "", throwErr(err.Error())
 		}
-		cd, err := w.ls.Serialize(v)
+		cd, err := w.ls.SerializeForStore(v)
 		if err != nil {
 			return "", throwErr(err.Error())
 		}

@@ -37,6 +37,14 @@ var glueSource string
 // per unit) into computrons, the unit of delivery limits and meters.
 const FuelPerComputron = 100
 
+// moduleHead and moduleTail wrap a bundle's source into the function the
+// glue evaluates; vat code is strict, as ES modules are (and as goja
+// compiles it).
+const (
+	moduleHead = "(function (require, exports, module) { 'use strict';\n"
+	moduleTail = "\n})"
+)
+
 // DefaultMemoryLimit is the linear memory of a vat unless told otherwise.
 const DefaultMemoryLimit = qjs.DefaultMemoryLimit
 
@@ -237,7 +245,7 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	}
 	w.dispatch = w.in.Root()
 	w.in.SetFuel(budget)
-	fn, err := w.in.Eval("(function (require, exports, module) {"+b.Source+"\n})", "bundle.js")
+	fn, err := w.in.Eval(moduleHead+b.Source+moduleTail, "bundle.js")
 	if err != nil {
 		w.in.Close()
 		return nil, describe("evaluating the bundle", err)
