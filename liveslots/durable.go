@@ -23,6 +23,23 @@ type Durable interface {
 	DurableHook(event string) error
 }
 
+// Evaluator is implemented by faces that evaluate the vat's bundle in its
+// startVat delivery, as SwingSet does, so that module-level code may make
+// syscalls. Evaluate runs first in startVat (before the vat parameters are
+// decoded) and once per worker.
+type Evaluator interface {
+	Evaluate() error
+}
+
+// EvaluationError is a face's Evaluate (or StartVat) error when the vat's bundle failed
+// to evaluate (before buildRootObject could run).
+type EvaluationError struct{ Err error }
+
+func (e *EvaluationError) Error() string { return "evaluating the bundle: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *EvaluationError) Unwrap() error { return e.Err }
+
 // RegisterVirtual records that the language object v represents the
 // virtual or durable object vref.
 func (ls *Liveslots) RegisterVirtual(vref vat.VRef, v any) error {

@@ -195,16 +195,24 @@ func (ls *Liveslots) startVat(params vat.CapData, incarnation uint64) error {
 		return errors.New("startVat delivered twice")
 	}
 	ls.started = true
-	p, err := ls.unserialize(params)
-	if err != nil {
-		return fmt.Errorf("vatParameters: %w", err)
-	}
 	if incarnation > 0 {
 		// Each incarnation allocates its vpids from its own range, so that
 		// promises an earlier incarnation sent (and the kernel still
 		// decides, for durable watchers) are never allocated again.
 		ls.promiseBase = incarnation << incarnationVPIDShift
 		ls.nextPromise = ls.promiseBase + 1
+	}
+	// The bundle's module body runs first, inside the delivery.
+	if e, ok := ls.face.(Evaluator); ok {
+		if err := e.Evaluate(); err != nil {
+			return err
+		}
+	}
+	p, err := ls.unserialize(params)
+	if err != nil {
+		return fmt.Errorf("vatParameters: %w", err)
+	}
+	if incarnation > 0 {
 		// An upgrade: the language drops the old incarnation's virtual
 		// (non-durable) data before the new code runs.
 		if err := ls.durableHook("upgrade"); err != nil {
@@ -212,6 +220,10 @@ func (ls *Liveslots) startVat(params vat.CapData, incarnation uint64) error {
 		}
 	}
 	root, err := ls.face.StartVat(p)
+	var evalErr *EvaluationError
+	if errors.As(err, &evalErr) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("buildRootObject failed: %w", err)
 	}

@@ -222,6 +222,8 @@ func (f *face) Settled(p any) (bool, capdata.Value, bool) {
 	return pr.State() == goja.PromiseStateRejected, v, true
 }
 
+func (f *face) Evaluate() error { return f.w().evaluate() }
+
 func (f *face) Reanimate(vref vat.VRef) (any, error) {
 	w := f.w()
 	v, ex := w.call(w.reanimate, goja.Undefined(), w.rt.ToValue(string(vref)))

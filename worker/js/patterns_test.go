@@ -26,7 +26,10 @@ func TestPatternsProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
+	defer w.Close()
+	if err := w.evaluate(); err != nil { // the properties run at module level
+		t.Fatal(err)
+	}
 }
 
 // decodeCheck is the vat module of FuzzDecodePassable: check(s) decodes s
@@ -65,6 +68,9 @@ func FuzzDecodePassable(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer w.Close()
+	if err := w.evaluate(); err != nil {
+		f.Fatal(err)
+	}
 	check, ok := goja.AssertFunction(w.module.ToObject(w.rt).Get("check"))
 	if !ok {
 		f.Fatal("no check export")

@@ -96,7 +96,9 @@ type Worker struct {
 	abortErr error
 	// exitSent is set when the vat called exitVat during this delivery.
 
-	module      goja.Value // the bundle's module.exports
+	module      goja.Value    // the bundle's module.exports, once evaluated
+	modFn       goja.Callable // the bundle's module body
+	requireFn   goja.Value    // the prelude's require, for the module body
 	vatPowers   goja.Value
 	makeBag     goja.Callable
 	makePres    goja.Callable
@@ -177,23 +179,52 @@ func New(spec vat.Spec, programs *Programs) (w *Worker, err error) {
 		return nil, err
 	}
 
-	// Evaluate the module body.
+	// The module body is evaluated by the startVat delivery (evaluate).
 	modFnVal, err := rt.RunProgram(prog)
 	if err != nil {
 		return nil, describeJSError("evaluating the bundle", err)
 	}
-	modFn, _ := goja.AssertFunction(modFnVal)
-	module := rt.NewObject()
-	exports := rt.NewObject()
-	module.Set("exports", exports)
-	if _, err := modFn(goja.Undefined(), env.Get("require"), exports, module); err != nil {
-		return nil, describeJSError("evaluating the bundle", err)
-	}
-	w.module = module.Get("exports")
+	w.modFn, _ = goja.AssertFunction(modFnVal)
+	w.requireFn = env.Get("require")
 	if w.meter.Exhausted() {
 		return nil, metering.ErrComputeExceeded
 	}
 	return w, nil
+}
+
+// evaluate runs the bundle's module body, once, at the start of the
+// startVat delivery, as SwingSet does: code at module level may use the
+// vatstore (defineKind, makeKindHandle). The evaluation has a budget of
+// its own and is not charged to the delivery.
+func (w *Worker) evaluate() error {
+	if w.module != nil {
+		return nil
+	}
+	w.meter.Reset(w.spec.DeliveryLimit)
+	module := w.rt.NewObject()
+	exports := w.rt.NewObject()
+	module.Set("exports", exports)
+	_, err := w.modFn(goja.Undefined(), w.requireFn, exports, module)
+	exhausted := w.meter.Exhausted()
+	w.meter.Reset(w.spec.DeliveryLimit)
+	switch {
+	case w.abortErr != nil:
+		return &liveslots.EvaluationError{Err: w.abortErr}
+	case exhausted:
+		return &liveslots.EvaluationError{Err: metering.ErrComputeExceeded}
+	case err != nil:
+		var ex *goja.Exception
+		if errors.As(err, &ex) {
+			return &liveslots.EvaluationError{Err: errors.New(ex.Value().String())}
+		}
+		var so *goja.StackOverflowError
+		if errors.As(err, &so) {
+			return &liveslots.EvaluationError{Err: fmt.Errorf("stack overflow: %s", so.Error())}
+		}
+		return &liveslots.EvaluationError{Err: err}
+	}
+	w.module = module.Get("exports")
+	return nil
 }
 
 // loadPassable runs passable.js on the prelude's env.

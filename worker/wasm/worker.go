@@ -159,6 +159,11 @@ type Worker struct {
 	kept      map[handle]bool
 	// hostCalls counts the calls vat code made to Go.
 	hostCalls int
+	// moduleFn is the bundle's module body until the startVat delivery
+	// evaluates it (Evaluate); zero once evaluated.
+	moduleFn qjs.Value
+	// bundleKey names the bundle's evaluated template.
+	bundleKey [32]byte
 }
 
 // evaluated is a snapshot of the template after a bundle's module body
@@ -245,28 +250,55 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	}
 	w.dispatch = w.in.Root()
 	w.in.SetFuel(budget)
-	fn, err := w.in.Eval(moduleHead+b.Source+moduleTail, "bundle.js")
+	w.moduleFn, err = w.in.Eval(moduleHead+b.Source+moduleTail, "bundle.js")
 	if err != nil {
 		w.in.Close()
 		return nil, describe("evaluating the bundle", err)
 	}
+	w.bundleKey = key
+	return w, nil
+}
+
+// Evaluate runs the bundle's module body, first thing in the startVat
+// delivery, as SwingSet does: code at module level may use the vatstore
+// (defineKind, makeKindHandle). It has a budget of its own, not charged to
+// the delivery. An evaluation that called nothing in Go is kept as the
+// bundle's template for the next vat of the bundle in this process.
+func (f *face) Evaluate() error {
+	w := f.w()
+	if w.moduleFn == 0 {
+		return nil
+	}
+	fn := w.moduleFn
+	w.moduleFn = 0
+	budget := w.budget()
+	w.in.SetFuel(budget)
+	w.hostCalls = 0
 	r, err := w.in.CallString(w.dispatch, "M", fn)
 	if err == nil && strings.HasPrefix(r, "x") {
 		err = errors.New(r[1:])
 	}
+	used := budget - w.in.Fuel()
 	if err == nil && w.in.Fuel() < 0 {
 		err = qjs.ErrComputeExceeded
 	}
 	if err != nil {
-		w.in.Close()
-		return nil, describe("evaluating the bundle", err)
+		if failed := w.ls.Failed(); failed != nil {
+			err = failed
+		}
+		var js *qjs.JSError
+		if errors.As(err, &js) {
+			err = errors.New(js.Message)
+		}
+		return &liveslots.EvaluationError{Err: err}
 	}
 	if w.hostCalls == 0 {
 		if snap, err := w.in.Snapshot(); err == nil {
-			keepBundleTemplate(key, evaluated{snap: snap, fuel: budget - w.in.Fuel()})
+			keepBundleTemplate(w.bundleKey, evaluated{snap: snap, fuel: used})
 		}
 	}
-	return w, nil
+	w.in.SetFuel(budget)
+	return nil
 }
 
 func describe(what string, err error) error {
