@@ -51,12 +51,7 @@ var knownWasmDiffs = map[string][]testkit.KnownParityDiff{
 // knownSwingSetDiffs lists, per scenario directory, the steps where Cooper
 // is known to differ from SwingSet 0.33 and must still be fixed. A listed
 // step that stops differing fails the test.
-var knownSwingSetDiffs = map[string][]testkit.KnownParityDiff{
-	"upgrade": {
-		{Case: "main", Step: 5, Reason: "a durable watcher of a promise the vat decides hears the upgrade rejection in SwingSet; Cooper watches local promises in the heap only (docs/durable.md)"},
-		{Case: "main", Step: 13, Reason: "the same watcher: still unresolved in Cooper"},
-	},
-}
+var knownSwingSetDiffs = map[string][]testkit.KnownParityDiff{}
 
 // TestScriptsWasm runs the durable-state and upgrade scenarios on the wasm
 // worker: the same vats must log and answer the same on both JS engines.

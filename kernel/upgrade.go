@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel/state"
@@ -85,9 +86,11 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		k.bug("encode upgrade disconnection: %v", err)
 	}
 
-	// The old incarnation's promises: the ones it decided are rejected and
-	// forgotten (the new incarnation allocates its vpids afresh); the ones
-	// it imported stay, so that durable promise watchers can follow them.
+	// The old incarnation's promises: the ones it decided are rejected; the
+	// ones it imported stay, so that durable promise watchers can follow
+	// them, and so do the rejected ones it subscribed to (a durable watcher
+	// of its own promise hears the rejection). The new incarnation allocates
+	// its vpids from a range of its own, so the old ones never clash.
 	promises := k.state.CListPromises(id)
 	var decided []vat.KRef
 	for _, kp := range promises {
@@ -97,12 +100,13 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 		}
 	}
 	for _, kp := range decided {
-		if pr, ok := k.state.GetPromise(kp); ok && pr.State == state.Unresolved {
+		pr, ok := k.state.GetPromise(kp)
+		if ok && pr.State == state.Unresolved {
 			k.resolve(kp, true, disconnection)
 		}
-	}
-	for _, kp := range decided {
-		k.dropCList(id, kp)
+		if !ok || !slices.Contains(pr.Subscribers, id) {
+			k.dropCList(id, kp)
+		}
 	}
 	// Its exports other than the root object and durable objects are abandoned.
 	for _, kref := range k.state.CListKRefs(id) {

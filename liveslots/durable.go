@@ -53,6 +53,32 @@ func (ls *Liveslots) RegisterVirtual(vref vat.VRef, v any) error {
 	return nil
 }
 
+// WatchablePromise returns the vpid of the language promise p, made known
+// to the kernel if it was not, so that the vat hears how it settles whoever
+// decides it (SwingSet's watchPromise): a promise the vat decides is
+// exported (followed) and subscribed to, so that an upgrade's rejection of
+// it reaches the next incarnation.
+func (ls *Liveslots) WatchablePromise(p any) (vat.VRef, error) {
+	if ref, ok := ls.RefOf(p); ok && ref.Kind() == vat.Promise {
+		return ref, nil // imported: already subscribed
+	}
+	if kind, _, ok := ls.face.Classify(p); !ok || kind != capdata.Promise {
+		return "", fmt.Errorf("watchPromise only watches promises")
+	}
+	slot, err := ls.toSlot(p)
+	if err != nil {
+		return "", err
+	}
+	vpid := vat.VRef(slot.Ref)
+	if !ls.kernelKnows(vpid) {
+		ls.followForKernel(vpid, p)
+	}
+	if _, ok := ls.syscall(vat.Syscall{Kind: vat.SysSubscribe, VPID: vpid}); !ok {
+		return "", ErrAborted
+	}
+	return vpid, nil
+}
+
 // Unserialize decodes capdata of this vat (as stored in its vatstore),
 // making presences and representatives for the references it holds.
 func (ls *Liveslots) Unserialize(cd vat.CapData) (capdata.Value, error) { return ls.unserialize(cd) }

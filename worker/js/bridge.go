@@ -122,6 +122,20 @@ func (w *Worker) bridge() *goja.Object {
 		}
 		return jv
 	})
+	set("watchablePromise", func(c goja.FunctionCall) goja.Value {
+		o, ok := c.Argument(0).(*goja.Object)
+		if !ok {
+			panic(rt.NewTypeError("watchPromise only watches promises"))
+		}
+		vpid, err := w.ls.WatchablePromise(o)
+		if err != nil {
+			if failed := w.ls.Failed(); failed != nil {
+				panic(rt.NewGoError(failed))
+			}
+			panic(rt.NewTypeError(err.Error()))
+		}
+		return rt.ToValue(string(vpid))
+	})
 	set("registerVirtual", func(c goja.FunctionCall) goja.Value {
 		o, ok := c.Argument(0).(*goja.Object)
 		if !ok {

@@ -586,9 +586,11 @@
     provide(baggage, name, () => make(name, { ...options, durable: true }));
 
   // --- promise watchers -------------------------------------------------------------
-  // A watched promise the kernel decides is recorded in a durable table
-  // (vpid → [[watcher, ...args], ...]); after an upgrade the new incarnation
-  // follows it again. Promises the vat decides itself are watched in the heap.
+  // A promise watched by a durable watcher is recorded in a durable table
+  // (vpid → [[watcher, ...args], ...]) and made known to the kernel, which
+  // the vat subscribes to; after an upgrade the new incarnation follows it
+  // again (one the vat decided was rejected by the upgrade, and it hears
+  // so). Watches by virtual watchers live in the heap.
   let watchedTable;
   let watcherTable;
   const table = (idKey, label, options) => {
@@ -634,12 +636,14 @@
     void Promise.resolve().then(() => {
       const watcherRef = vrefOf(watcher);
       /^o\+[vd]/.test(watcherRef) || Fail`promise watcher must be a virtual object`;
-      const durable = bridge.isRemote(p) && isDurableVref(watcherRef) && canBeDurable(harden(args));
+      const durable = isDurableVref(watcherRef) && canBeDurable(harden(args));
       if (!durable) {
         Promise.resolve(p).then(v => settleWatches([[watcher, ...args]], true, v), e => settleWatches([[watcher, ...args]], false, e));
         return;
       }
-      const vpid = serialize(p).slots[0];
+      // The kernel learns of a promise the vat decides, and the vat
+      // subscribes: the next incarnation hears an upgrade's rejection.
+      const vpid = bridge.watchablePromise(p);
       const t = watched();
       if (t.has(vpid)) {
         t.set(vpid, harden([...t.get(vpid), [watcher, ...args]]));

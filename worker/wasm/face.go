@@ -283,6 +283,19 @@ func (w *Worker) host(op int, payload string) (string, error) {
 			return "", throwErr(err.Error())
 		}
 		return s, nil
+	case opWatchablePromise:
+		h, err := strconv.ParseUint(payload, 10, 32)
+		if err != nil {
+			return "", throwErr("watchablePromise: bad handle")
+		}
+		vpid, err := w.ls.WatchablePromise(w.seen(handle(h)))
+		if err != nil {
+			if failed := w.ls.Failed(); failed != nil {
+				return "", failed
+			}
+			return "", throwErr(err.Error())
+		}
+		return string(vpid), nil
 	case opRegisterVirtual:
 		var h uint32
 		var vref string

@@ -21,7 +21,7 @@
     isRemote: 1, send: 2, sendOnly: 3, console: 4, testLog: 5, exit: 6,
     // 7–10 were the data-only baggage of earlier versions.
     kser: 11, kunser: 12, watched: 13,
-    vatstore: 14, serialize: 15, unserialize: 16, registerVirtual: 17,
+    vatstore: 14, serialize: 15, unserialize: 16, registerVirtual: 17, watchablePromise: 18,
     isPromise: -1, promiseState: -2, promiseResult: -3,
   };
   const call = (op, s) => {
@@ -225,6 +225,7 @@
       for (let i = 0; i < n; i += 1) list.push(String(slots[i]));
       return unwire(call(OP.unserialize, stringify([String(body), list])));
     },
+    watchablePromise: p => call(OP.watchablePromise, String(hid(p))),
     registerVirtual: (rep, vref) => {
       call(OP.registerVirtual, stringify([hid(rep), String(vref)]));
     },

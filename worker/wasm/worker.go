@@ -67,6 +67,7 @@ const (
 	opSerialize
 	opUnserialize
 	opRegisterVirtual
+	opWatchablePromise
 )
 
 // maxKunserSlots bounds the slots kunser accepts.
