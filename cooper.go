@@ -16,6 +16,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/kernel"
@@ -67,10 +68,29 @@ type Maker struct {
 	GoVats gonative.Registry
 	// Programs caches compiled JS bundles, shared by every vat of the process.
 	Programs *js.Programs
-	// JSWorker is the engine of JS vats: "goja" (the default) or "wasm".
+	// JSWorker is the engine of JS vats: "goja" or "wasm". When empty, a
+	// vat keeps the engine it was created with and a new vat gets
+	// DefaultJSWorker.
 	JSWorker string
 	// Wasm starts wasm workers.
 	Wasm *wasm.Maker
+}
+
+// DefaultJSWorker is the engine of new JS vats when none is chosen.
+const DefaultJSWorker = "goja"
+
+// engineFor names the engine of the JS vat of spec: the one chosen, else
+// the one its metering version names, else the default.
+func (m *Maker) engineFor(spec vat.Spec) string {
+	switch {
+	case m.JSWorker != "":
+		return m.JSWorker
+	case strings.HasPrefix(spec.MeteringVersion, wasm.MeteringPrefix):
+		return "wasm"
+	case spec.MeteringVersion != "":
+		return "goja"
+	}
+	return DefaultJSWorker
 }
 
 // JSWorkerEnv names the environment variable that selects the engine of JS
@@ -98,8 +118,8 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 		}
 		return gonative.New(spec, ctor), nil
 	case spec.Bundle != nil:
-		switch m.JSWorker {
-		case "", "goja":
+		switch engine := m.engineFor(spec); engine {
+		case "goja":
 		case "wasm":
 			w, err := m.Wasm.New(spec)
 			if err != nil {
@@ -107,7 +127,7 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 			}
 			return w, nil
 		default:
-			return nil, fmt.Errorf("unknown JS worker %q (use \"goja\" or \"wasm\")", m.JSWorker)
+			return nil, fmt.Errorf("unknown JS worker %q (use \"goja\" or \"wasm\")", engine)
 		}
 		w, err := js.New(spec, m.Programs)
 		if err != nil {
@@ -121,7 +141,7 @@ func (m *Maker) NewWorker(spec vat.Spec) (vat.Worker, error) {
 // SnapshotBuild returns the build of the heap snapshots a worker for spec
 // takes: wasm JS vats take them, other workers do not ("").
 func (m *Maker) SnapshotBuild(spec vat.Spec) (string, error) {
-	if spec.Bundle == nil || spec.GoName != "" || m.JSWorker != "wasm" {
+	if spec.Bundle == nil || spec.GoName != "" || m.engineFor(spec) != "wasm" {
 		return "", nil
 	}
 	return m.Wasm.Build()
@@ -129,7 +149,7 @@ func (m *Maker) SnapshotBuild(spec vat.Spec) (string, error) {
 
 // RestoreWorker starts a wasm JS worker from a heap snapshot.
 func (m *Maker) RestoreWorker(spec vat.Spec, snapshot []byte) (vat.Worker, error) {
-	if spec.Bundle == nil || spec.GoName != "" || m.JSWorker != "wasm" {
+	if spec.Bundle == nil || spec.GoName != "" || m.engineFor(spec) != "wasm" {
 		return nil, fmt.Errorf("vat %s: only wasm JS workers restore snapshots", spec.ID)
 	}
 	w, err := m.Wasm.Restore(spec, snapshot)

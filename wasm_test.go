@@ -151,3 +151,27 @@ func TestMemoryLimitBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineFollowsVat: a kernel whose JS vats run on the wasm worker opens
+// with no engine chosen (the vats keep theirs); choosing the other engine
+// explicitly is refused, naming the vat.
+func TestEngineFollowsVat(t *testing.T) {
+	dir := t.TempDir()
+	k := jsKernel(t, dir, `{"vats": {"m": {"sourceSpec": "mem.js"}}}`, cooper.Options{JSWorker: "wasm"})
+	if rejected, v := call(t, k, "m", "alloc", 3.0); rejected || v != 3.0 {
+		t.Fatalf("alloc = %s", capdata.Format(v))
+	}
+	k.Close()
+	k, err := cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		t.Fatalf("reopen with no engine chosen: %v", err)
+	}
+	if rejected, v := call(t, k, "m", "alloc", 4.0); rejected || v != 4.0 {
+		t.Fatalf("alloc after reopen = %s", capdata.Format(v))
+	}
+	k.Close()
+	_, err = cooper.Open(dir, cooper.Options{JSWorker: "goja"})
+	if err == nil || !strings.Contains(err.Error(), "cannot restore v1 (m)") || !strings.Contains(err.Error(), "cooper-wasm-") {
+		t.Fatalf("reopen on goja: %v", err)
+	}
+}

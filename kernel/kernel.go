@@ -262,7 +262,7 @@ func (k *Kernel) newHandle(id vat.ID, opts state.VatOptions) (*vatHandle, vat.Sp
 // Maker's choice. Vats run from bundles are metered: they get the kernel's
 // delivery limit unless they have their own.
 func (k *Kernel) workerSpec(id vat.ID, src state.Source, opts state.VatOptions) (vat.Spec, error) {
-	spec := vat.Spec{ID: id, Name: opts.Name, DeliveryLimit: opts.DeliveryLimit, MemoryLimit: opts.MemoryLimit}
+	spec := vat.Spec{ID: id, Name: opts.Name, DeliveryLimit: opts.DeliveryLimit, MemoryLimit: opts.MemoryLimit, MeteringVersion: opts.MeteringVersion}
 	bundleID := src.BundleID
 	if src.BundleName != "" {
 		if bid, ok := k.state.NamedBundle(src.BundleName); ok {

@@ -44,6 +44,9 @@ type Spec struct {
 	GoName string
 	// DeliveryLimit is the computron budget of one delivery; 0 means unlimited.
 	DeliveryLimit uint64
+	// MeteringVersion is the computron schedule the vat was metered with so
+	// far ("" for a new vat): it tells which engine ran it.
+	MeteringVersion string
 	// MemoryLimit caps the vat's memory in bytes where the worker can
 	// (the wasm worker); 0 means the worker's default.
 	MemoryLimit uint64

@@ -45,6 +45,9 @@ const (
 	moduleTail = "\n})"
 )
 
+// MeteringPrefix starts the metering version of every wasm worker.
+const MeteringPrefix = "cooper-wasm-"
+
 // DefaultMemoryLimit is the linear memory of a vat unless told otherwise.
 const DefaultMemoryLimit = qjs.DefaultMemoryLimit
 
@@ -328,7 +331,7 @@ func (w *Worker) budget() int64 {
 
 // MeteringVersion names the computron schedule this worker charges.
 func (w *Worker) MeteringVersion() string {
-	return "cooper-wasm-1 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
+	return MeteringPrefix + "1 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
 }
 
 // Deliver runs one delivery to completion.
