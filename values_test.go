@@ -106,7 +106,10 @@ func TestUnpassableResultsReject(t *testing.T) {
 				t.Fatalf("the result did not settle: %v", err)
 			}
 			e, ok := v.(*capdata.Error)
-			if !rejected || !ok || e.Name != "TypeError" || e.Message != tc.want {
+			// The engine words why a proxy cannot be hardened (goja as V8,
+			// QuickJS its own way); the rest of the message is Endo's.
+			same := ok && (e.Message == tc.want || tc.method == "proxyFreezeFails" && strings.HasPrefix(e.Message, "Cannot pass a value that cannot be hardened: "))
+			if !rejected || !same || e.Name != "TypeError" {
 				t.Fatalf("host call: rejected %v with %s, want TypeError(%q)", rejected, capdata.Format(v), tc.want)
 			}
 			if err := k.ReleaseKP(kp); err != nil {
@@ -117,7 +120,7 @@ func TestUnpassableResultsReject(t *testing.T) {
 			}
 			// The same from another vat.
 			got := callString(t, k, "sender", "bad", tc.method)
-			if got != "rejected TypeError: "+tc.want {
+			if got != "rejected TypeError: "+tc.want && !(same && got == "rejected TypeError: "+e.Message) {
 				t.Fatalf("from a vat: %s", got)
 			}
 		})

@@ -20,6 +20,9 @@ func TestWasmWorkerSuite(t *testing.T) {
 		"RestartAndDeterminism": TestJSRestartAndDeterminism,
 		"BadBundles":            TestJSBadBundlesFailInit,
 		"Stopper":               TestStopperInterruptsDelivery,
+		"LoneSurrogates":        TestLoneSurrogatesRoundTrip,
+		"UnpassableResults":     TestUnpassableResultsReject,
+		"UnpassableArguments":   TestUnpassableArgumentsThrow,
 		"PatternsParity": func(t *testing.T) {
 			testkit.CheckSwingSetParity(t, "kernel/testdata/swingset/patterns")
 		},
@@ -38,7 +41,7 @@ func TestWasmHostileVats(t *testing.T) {
 		{method: "bigRepeat", thrown: "RangeError"},
 		{method: "applyHuge", thrown: `RangeError("too many arguments`},
 		{method: "bigJoin", reason: "memory limit exceeded"},
-		{method: "hugeLength", reason: "memory limit exceeded"},
+		{method: "hugeLength", thrown: `TypeError("Arrays must not have holes: index 0 is missing")`},
 		{method: "regexBomb", reason: "Compute meter exceeded"},
 		{method: "manyKeys", reason: "memory limit exceeded"},
 		{method: "recurse", reason: "stack overflow"},

@@ -40,11 +40,8 @@ var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	return goja.Compile("cooper-prelude.js", jsvat.Prelude, true)
 })
 
-//go:embed passable.js
-var passableSource string
-
 var passableProgram = sync.OnceValues(func() (*goja.Program, error) {
-	return goja.Compile("cooper-passable.js", passableSource, true)
+	return goja.Compile("cooper-passable.js", jsvat.Passable, true)
 })
 
 // MaxCallStackSize bounds JS recursion in a vat.

@@ -42,6 +42,12 @@ func splice(prelude, name, source string) string {
 	return strings.Replace(prelude, placeholder, strings.TrimSpace(source), 1)
 }
 
+// Passable is the source of the passable checks every engine applies to
+// what leaves a vat (a function of the prelude's env; see passable.js).
+//
+//go:embed passable.js
+var Passable string
+
 // BuiltinModules are the import specifiers vat code may use.
 var BuiltinModules = []string{
 	"@agoric/assert",

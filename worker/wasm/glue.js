@@ -8,8 +8,10 @@
 //   ["u"] undefined, ["n", "NaN"|"Infinity"|"-Infinity"|"-0"], ["b", digits]
 //   bigint, ["y", name] well-known symbol, ["a", ...items], ["r", k1, v1, …]
 //   record, ["t", tag, payload], ["e", name, message], ["h", id] a reference.
-(function glue(host, prelude) {
+(function glue(host, parts) {
   'use strict';
+
+  const [prelude, passable] = parts; // prelude.js and passable.js
 
   const { stringify, parse } = JSON;
   const { defineProperty, keys: objectKeys, getOwnPropertySymbols } = Object;
@@ -68,8 +70,42 @@
 
   // --- JS → wire ---------------------------------------------------------------
   class PassError extends Error {}
-  function enc(v, depth) {
-    if (depth > MAX_DEPTH) throw new PassError(`value nested deeper than ${MAX_DEPTH}`);
+  let checks; // passable.js on env: { snapshot, makeRecord }
+  // enc checks v with the passable rules (passable.js: no getters, proxies,
+  // holes, class instances, cycles...) and writes its wire form; a value
+  // that cannot pass is a PassError with Endo's wording.
+  function enc(v) {
+    let node;
+    try {
+      node = checks.snapshot(v);
+    } catch (e) {
+      throw new PassError(e && e.message !== undefined ? String(e.message) : String(e));
+    }
+    return encNode(node);
+  }
+  // encNode writes the wire form of a passable.js node.
+  function encNode(n) {
+    if (typeof n !== 'object' || n === null) return encScalar(n);
+    switch (n[0]) {
+      case 'remotable':
+      case 'promise':
+        return ['h', hid(n[1])];
+      case 'array':
+        return ['a', ...n[1].map(encNode)];
+      case 'record': {
+        const out = ['r'];
+        for (let i = 0; i < n[1].length; i += 1) out.push(n[1][i], encNode(n[2][i]));
+        return out;
+      }
+      case 'error':
+        return ['e', n[1], n[2]];
+      case 'tagged':
+        return ['t', n[1], encNode(n[2])];
+      default:
+        throw new PassError(`wasm worker: unknown node ${stringify(n[0])}`);
+    }
+  }
+  function encScalar(v) {
     switch (typeof v) {
       case 'string':
       case 'boolean':
@@ -92,37 +128,10 @@
       default:
     }
     if (v === null) return null;
-    switch (env.kindOf(v)) {
-      case 'remotable':
-      case 'promise':
-        return ['h', hid(v)];
-      case 'array': {
-        const n = v.length;
-        const out = ['a'];
-        for (let i = 0; i < n; i += 1) out.push(enc(v[i], depth + 1));
-        return out;
-      }
-      case 'error':
-        return ['e', v.name === undefined ? 'Error' : String(v.name), v.message === undefined ? '' : String(v.message)];
-      case 'tagged':
-        return ['t', String(env.tagOf(v)), enc(v.payload, depth + 1)];
-      case 'function':
-        throw new PassError('cannot pass a function: make it Far or put it in a Far object');
-      default:
-    }
-    if (getOwnPropertySymbols(v).length > 0) throw new PassError('cannot pass a record with symbol-named properties');
-    const out = ['r'];
-    for (const k of objectKeys(v)) {
-      const pv = v[k];
-      if (typeof pv === 'function' && env.kindOf(pv) !== 'remotable') {
-        throw new PassError(`cannot pass a record with method ${stringify(k)}: records hold data; use Far for objects with methods`);
-      }
-      out.push(k, enc(pv, depth + 1));
-    }
-    return out;
+    throw new PassError('wasm worker: not a scalar');
   }
   // wire returns the wire text of v, or throws a PassError.
-  const wire = v => stringify(enc(v, 0));
+  const wire = v => stringify(enc(v));
   // passMessage is the message of a PassError, or rethrows anything else.
   const passMessage = e => {
     if (e instanceof PassError) return e.message;
@@ -174,7 +183,7 @@
     const name = methodName(method);
     let a;
     try {
-      a = enc(args, 0);
+      a = enc(args);
     } catch (e) {
       throw TypeError(`cannot send ${name}: ${passMessage(e)}`);
     }
@@ -198,7 +207,7 @@
     exit: (failure, v) => {
       let w;
       try {
-        w = enc(v, 0);
+        w = enc(v);
       } catch (e) {
         throw TypeError(passMessage(e));
       }
@@ -261,6 +270,7 @@
   };
 
   env = prelude(bridge);
+  checks = passable(env);
   delete globalThis.performance;
 
   const module = { exports: {} };
@@ -277,7 +287,7 @@
   const watchReport = (w, rejectedFlag, v) => {
     let s;
     try {
-      s = enc(v, 0);
+      s = enc(v);
     } catch (e) {
       s = ['e', 'TypeError', passMessage(e)];
       rejectedFlag = true;

@@ -70,7 +70,7 @@ func (w *Worker) SnapshotBuild() string { return build(w.in.Engine()) }
 func build(e *qjs.Engine) string {
 	h := sha256.New()
 	for _, part := range []string{"cooper-wasm-vat-snapshot", strconv.Itoa(vatSnapshotVersion),
-		strconv.Itoa(FuelPerComputron), e.ModuleHash(), glueSource, jsvat.Prelude, moduleHead, moduleTail} {
+		strconv.Itoa(FuelPerComputron), e.ModuleHash(), glueSource, jsvat.Prelude, jsvat.Passable, moduleHead, moduleTail} {
 		binary.Write(h, binary.LittleEndian, uint64(len(part)))
 		h.Write([]byte(part))
 	}

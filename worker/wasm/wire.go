@@ -113,23 +113,119 @@ func appendWire(b *strings.Builder, v capdata.Value, depth int) error {
 	return nil
 }
 
+// appendString writes s as a JSON string; a lone surrogate (kept in s as
+// WTF-8) is written as its \u escape, which JSON.parse turns back into it.
 func appendString(b *strings.Builder, s string) {
-	q, _ := json.Marshal(s) // a string always marshals
-	b.Write(q)
+	b.Write(capdata.AppendJSONString(nil, s))
 }
 
 // decodeWire parses wire text into a capdata value; references become handles.
 func decodeWire(s string) (capdata.Value, error) {
-	var raw any
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	if err := d.Decode(&raw); err != nil {
+	p := wireParser{s: s}
+	raw, err := p.value(0)
+	if err == nil {
+		p.space()
+		if p.i != len(p.s) {
+			err = errors.New("trailing data")
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadWire, err)
 	}
-	if d.More() {
-		return nil, fmt.Errorf("%w: trailing data", ErrBadWire)
-	}
 	return fromRaw(raw, 0)
+}
+
+// wireParser reads the JSON subset the glue writes (arrays, strings,
+// numbers, true, false, null) into the shapes encoding/json gives (with
+// json.Number), except that strings keep lone surrogates (as WTF-8), as
+// JSON.stringify escapes them.
+type wireParser struct {
+	s string
+	i int
+}
+
+func (p *wireParser) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
+		p.i++
+	}
+}
+
+func (p *wireParser) value(depth int) (any, error) {
+	if depth > maxDepth+2 {
+		return nil, fmt.Errorf("nested deeper than %d", maxDepth)
+	}
+	p.space()
+	if p.i >= len(p.s) {
+		return nil, errors.New("unexpected end")
+	}
+	switch c := p.s[p.i]; {
+	case c == '[':
+		p.i++
+		out := []any{}
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == ']' {
+			p.i++
+			return out, nil
+		}
+		for {
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			p.space()
+			if p.i >= len(p.s) {
+				return nil, errors.New("unterminated array")
+			}
+			switch p.s[p.i] {
+			case ',':
+				p.i++
+			case ']':
+				p.i++
+				return out, nil
+			default:
+				return nil, fmt.Errorf("unexpected %q in an array", p.s[p.i])
+			}
+		}
+	case c == '"':
+		j := p.i + 1
+		for j < len(p.s) && p.s[j] != '"' {
+			if p.s[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(p.s) {
+			return nil, errors.New("unterminated string")
+		}
+		str, err := capdata.UnquoteJSONString(p.s[p.i : j+1])
+		if err != nil {
+			return nil, err
+		}
+		p.i = j + 1
+		return str, nil
+	case c == 't' && strings.HasPrefix(p.s[p.i:], "true"):
+		p.i += 4
+		return true, nil
+	case c == 'f' && strings.HasPrefix(p.s[p.i:], "false"):
+		p.i += 5
+		return false, nil
+	case c == 'n' && strings.HasPrefix(p.s[p.i:], "null"):
+		p.i += 4
+		return nil, nil
+	case c == '-' || c >= '0' && c <= '9':
+		j := p.i
+		for j < len(p.s) && strings.IndexByte("+-.0123456789eE", p.s[j]) >= 0 {
+			j++
+		}
+		n := json.Number(p.s[p.i:j])
+		if _, err := n.Float64(); err != nil {
+			return nil, fmt.Errorf("bad number %q", n)
+		}
+		p.i = j
+		return n, nil
+	}
+	return nil, fmt.Errorf("unexpected %q", p.s[p.i])
 }
 
 func fromRaw(raw any, depth int) (capdata.Value, error) {

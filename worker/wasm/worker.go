@@ -118,7 +118,9 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 	}
 	defer in.Close()
 	in.SetFuel(math.MaxInt64 / 2)
-	prelude, err := in.Eval(jsvat.Prelude, "cooper-prelude.js")
+	// The prelude and the passable checks, as [prelude, passable].
+	expr := func(src string) string { return strings.TrimRight(strings.TrimSpace(src), ";") }
+	prelude, err := in.Eval("[\n"+expr(jsvat.Prelude)+",\n"+expr(jsvat.Passable)+"\n]", "cooper-prelude.js")
 	if err != nil {
 		return nil, fmt.Errorf("prelude: %w", err)
 	}

@@ -1,4 +1,4 @@
-// The passable checks of a Cooper JS vat on goja: what crosses the vat
+// The passable checks of a Cooper JS vat, on every engine: what crosses the vat
 // boundary is read here, once, by trusted code, and handed to Go as fresh
 // plain arrays that vat code never saw, so no getter, proxy trap or later
 // mutation can run or change anything while Go converts it.
