@@ -43,7 +43,8 @@ type Options struct {
 	// Progress is told how restart replay advances.
 	Progress func(vatID vat.ID, name string, done, total uint64)
 	// JSWorker is the engine of JS vats: "goja" or "wasm" (see
-	// docs/wasm-worker.md); empty means $COOPER_JS_WORKER, else goja.
+	// docs/wasm-worker.md); empty means $COOPER_JS_WORKER, else each vat
+	// keeps its engine and new vats get DefaultJSWorker.
 	JSWorker string
 	// JSMemoryLimit caps the memory of each wasm JS vat in bytes (0:
 	// wasm.DefaultMemoryLimit).
@@ -76,8 +77,9 @@ type Maker struct {
 	Wasm *wasm.Maker
 }
 
-// DefaultJSWorker is the engine of new JS vats when none is chosen.
-const DefaultJSWorker = "goja"
+// DefaultJSWorker is the engine of new JS vats when none is chosen: the
+// wasm sandbox (goja is faster but no boundary; see docs/design-notes.md).
+const DefaultJSWorker = "wasm"
 
 // engineFor names the engine of the JS vat of spec: the one chosen, else
 // the one its metering version names, else the default.

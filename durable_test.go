@@ -105,8 +105,10 @@ func TestDurableBigCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if replayed[big] != 1 {
-		t.Errorf("restart replayed %d deliveries of the big vat, want 1 (its new incarnation's startVat)", replayed[big])
+	// One delivery (its new incarnation's startVat), or none on the wasm
+	// worker, which restores the snapshot it took at the clean close.
+	if replayed[big] > 1 {
+		t.Errorf("restart replayed %d deliveries of the big vat, want at most 1 (its new incarnation's startVat)", replayed[big])
 	}
 	if rejected, v := call(t, k, "big", "size"); rejected || v != float64(total) {
 		t.Errorf("size after restart = %s", capdata.Format(v))

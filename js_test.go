@@ -116,7 +116,7 @@ func TestJSSandbox(t *testing.T) {
 }
 
 func TestJSRunawayVatsAreTerminatedAlone(t *testing.T) {
-	wasm := os.Getenv(cooper.JSWorkerEnv) == "wasm"
+	wasm := jsEngine() == "wasm"
 	for _, tc := range []struct{ method, reason, wasmReason string }{
 		{"loop", "Compute meter exceeded", ""},
 		{"catchLoop", "Compute meter exceeded", ""},
@@ -269,4 +269,13 @@ func TestJSBadBundlesFailInit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsEngine names the engine new JS vats of the tests run on: the one
+// $COOPER_JS_WORKER chooses, else the default.
+func jsEngine() string {
+	if e := os.Getenv(cooper.JSWorkerEnv); e != "" {
+		return e
+	}
+	return cooper.DefaultJSWorker
 }

@@ -94,8 +94,14 @@ func testUpgradeBoundsReplay(t *testing.T, prune bool) {
 	if prune {
 		wantStored = 3
 	}
-	if replayed[counter] != 3 || length != 34 || stored != wantStored {
-		t.Fatalf("replayed %d, stored %d, length %d; want 3, %d, 34", replayed[counter], stored, length, wantStored)
+	// The wasm worker restores the snapshot taken at the clean close and
+	// replays nothing; goja replays the new incarnation's three deliveries.
+	wantReplayed := uint64(3)
+	if jsEngine() == "wasm" {
+		wantReplayed = 0
+	}
+	if replayed[counter] != wantReplayed || length != 34 || stored != wantStored {
+		t.Fatalf("replayed %d, stored %d, length %d; want %d, %d, 34", replayed[counter], stored, length, wantReplayed, wantStored)
 	}
 	if _, v := call(t, k, "counter", "incr"); v != float64(60) {
 		t.Fatalf("incr after restart = %v, want 60 (30 from v1, then 3×10 from v2, all in the baggage)", v)

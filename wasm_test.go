@@ -31,6 +31,27 @@ func TestWasmWorkerSuite(t *testing.T) {
 	}
 }
 
+// TestGojaWorkerSuite runs the JS vat tests on the goja worker (the default
+// engine is wasm).
+func TestGojaWorkerSuite(t *testing.T) {
+	t.Setenv(cooper.JSWorkerEnv, "goja")
+	for name, f := range map[string]func(*testing.T){
+		"Scenarios":             TestScenariosJSVats,
+		"Sandbox":               TestJSSandbox,
+		"Runaway":               TestJSRunawayVatsAreTerminatedAlone,
+		"RestartAndDeterminism": TestJSRestartAndDeterminism,
+		"BadBundles":            TestJSBadBundlesFailInit,
+		"Stopper":               TestStopperInterruptsDelivery,
+		"LoneSurrogates":        TestLoneSurrogatesRoundTrip,
+		"UnpassableResults":     TestUnpassableResultsReject,
+		"UnpassableArguments":   TestUnpassableArgumentsThrow,
+		"NonFarRoot":            TestNonFarRootIsRefused,
+		"UpgradeBoundsReplay":   TestUpgradeBoundsReplay,
+	} {
+		t.Run(name, f)
+	}
+}
+
 // TestWasmHostileVats runs the probes of issue 13: each ends with that vat
 // alone terminated for a precise reason (or, where QuickJS refuses the
 // operation with an exception, with the message rejected and the vat
@@ -176,5 +197,17 @@ func TestEngineFollowsVat(t *testing.T) {
 	_, err = cooper.Open(dir, cooper.Options{JSWorker: "goja"})
 	if err == nil || !strings.Contains(err.Error(), "cannot restore v1 (m)") || !strings.Contains(err.Error(), "cooper-wasm-") {
 		t.Fatalf("reopen on goja: %v", err)
+	}
+	// And a kernel made on goja keeps goja when reopened with the default.
+	dir = t.TempDir()
+	k = jsKernel(t, dir, `{"vats": {"m": {"sourceSpec": "mem.js"}}}`, cooper.Options{JSWorker: "goja"})
+	k.Close()
+	k, err = cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		t.Fatalf("reopen a goja kernel with the default engine: %v", err)
+	}
+	defer k.Close()
+	if rejected, v := call(t, k, "m", "alloc", 5.0); rejected || v != 5.0 {
+		t.Fatalf("alloc = %s", capdata.Format(v))
 	}
 }

@@ -11,12 +11,15 @@ import (
 // TestScripts runs the kernel's datadriven scenarios (testdata/*.txt), each
 // straight through and again restarting after every block.
 func TestScripts(t *testing.T) {
+	// On goja; TestScriptsWasm runs the durable-state ones on wasm.
+	t.Setenv(cooper.JSWorkerEnv, "goja")
 	testkit.RunScripts(t, "testdata/*.txt", testkit.GoVats())
 }
 
 // TestSwingSetParity runs scenario vats on Cooper and compares what they
 // log and answer with what SwingSet 0.33 did with the same vats and calls.
 func TestSwingSetParity(t *testing.T) {
+	t.Setenv(cooper.JSWorkerEnv, "goja") // TestSwingSetParityWasm runs them on wasm
 	for _, dir := range []string{"patterns", "promises", "representatives", "terminate", "upgrade", "vatadmin", "vatdata", "vdatapromises", "weakcollections"} {
 		t.Run(dir, func(t *testing.T) {
 			testkit.CheckSwingSetParityExcept(t, "testdata/swingset/"+dir, knownSwingSetDiffs[dir])

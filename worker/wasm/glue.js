@@ -282,6 +282,26 @@
     }
     return String(v);
   };
+  // describeValue names a value for an error, as the goja worker does.
+  const describeValue = v => {
+    switch (typeof v) {
+      case 'undefined':
+        return 'undefined';
+      case 'string':
+        return stringify(v.length > 40 ? `${v.slice(0, 40)}\u2026` : v);
+      case 'bigint':
+        return `${v}n`;
+      case 'symbol':
+        return String(v);
+      case 'function':
+        return 'a function';
+      case 'object':
+        if (v === null) return 'null';
+        return Array.isArray(v) ? 'an array' : 'a non-Far object';
+      default:
+        return String(v);
+    }
+  };
   const rejected = (name, message) => Promise.reject(env.makeError(name, message));
   const kits = new Map(); // promise id → [resolve, reject]
   const watchReport = (w, rejectedFlag, v) => {
@@ -320,11 +340,17 @@
       }
       const params = unwire(s);
       const bag = env.makeBaggage();
+      let root;
       try {
-        return `h${hid(build(env.vatPowers, params, bag))}`;
+        root = build(env.vatPowers, params, bag);
       } catch (e) {
         return `x${describeThrown(e)}`;
       }
+      const kind = (typeof root === 'object' || typeof root === 'function') && root !== null ? env.kindOf(root) : '';
+      if (kind !== 'remotable' && kind !== 'promise') {
+        return `xit returned ${describeValue(root)}, which is not Far (make the root object with Far)`;
+      }
+      return `h${hid(root)}`;
     },
     P: iface => String(hid(env.makePresence(iface))),
     N: () => {
