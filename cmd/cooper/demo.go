@@ -110,7 +110,7 @@ func runDemo(ctx context.Context, n int, keep bool, stdout, stderr io.Writer) er
 			}
 			return runCall(ctx, dyn, "bootstrap", "makeCounter", []string{"pears", "10"}, 1000, stdout, stderr)
 		}},
-		{"cooper call dynamic bootstrap add apples 20 (each call reopens the kernel: every vat is restored from the database by replay)", func() error {
+		{"cooper call dynamic bootstrap add apples 20 (each call reopens the kernel: every vat is restored from the database)", func() error {
 			return runCall(ctx, dyn, "bootstrap", "add", []string{"apples", "20"}, 1000, stdout, stderr)
 		}},
 		{"cooper call dynamic pears increment (a dynamic vat, by name)", func() error {
