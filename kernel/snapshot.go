@@ -116,6 +116,9 @@ func (k *Kernel) resumeWorker(id vat.ID, start uint64) (*vatHandle, uint64, erro
 	if err != nil {
 		return nil, 0, err
 	}
+	if build == "" {
+		return k.fallback(id, opts, start, info, fmt.Errorf("%w: it was taken by %.21s, and the engine chosen for this vat takes none", ErrSnapshotBuild, info.Build))
+	}
 	if build != info.Build {
 		return k.fallback(id, opts, start, info, fmt.Errorf("%w: it was taken by %.21s, this binary is %.21s", ErrSnapshotBuild, info.Build, build))
 	}

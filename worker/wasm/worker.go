@@ -332,8 +332,10 @@ func (w *Worker) budget() int64 {
 }
 
 // MeteringVersion names the computron schedule this worker charges.
+// Version 2: the passable checks run inside the instance and vat code is
+// strict, so deliveries burn other fuel than version 1's.
 func (w *Worker) MeteringVersion() string {
-	return MeteringPrefix + "1 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
+	return MeteringPrefix + "2 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
 }
 
 // Deliver runs one delivery to completion.
