@@ -43,7 +43,7 @@ func (e *EvaluationError) Unwrap() error { return e.Err }
 // RegisterVirtual records that the language object v represents the
 // virtual or durable object vref.
 func (ls *Liveslots) RegisterVirtual(vref vat.VRef, v any) error {
-	if !vref.Virtual() {
+	if _, err := vat.ParseVRef(string(vref)); err != nil || !vref.Virtual() {
 		return fmt.Errorf("registerVirtual: %q is not a virtual object's vref", vref)
 	}
 	if old, ok := ls.slotToVal[vref]; ok && old != v {

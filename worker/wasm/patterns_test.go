@@ -24,5 +24,8 @@ func TestPatternsProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
+	defer w.Close()
+	if err := (*face)(w).Evaluate(); err != nil { // the properties run at module level
+		t.Fatal(err)
+	}
 }
