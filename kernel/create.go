@@ -339,31 +339,47 @@ func (k *Kernel) startVat(id vat.ID, src state.Source, opts state.VatOptions, pa
 	k.state.InitVat(id, src, opts, params)
 	root := k.state.AllocateObject(id)
 	k.state.AddCList(id, root, vat.RootVRef)
+	h, failure := k.startIncarnation(id, opts, params, 0, func() {
+		k.emit(Event{Type: EventCreateVat, VatID: id, Name: opts.Name, Source: src.String()})
+	})
+	if failure != "" {
+		if h != nil {
+			h.worker.Close()
+			delete(k.vats, id)
+		}
+		return "", failure
+	}
+	return root, ""
+}
+
+// startIncarnation starts a worker for vat id (recording the metering
+// version it runs under), calls started, and delivers startVat. It returns
+// the worker's handle (also in k.vats) and why the incarnation could not
+// start ("" if it did); h is nil when no worker could be made.
+func (k *Kernel) startIncarnation(id vat.ID, opts state.VatOptions, params state.CapData, incarnation uint64, started func()) (h *vatHandle, failure string) {
 	h, err := k.startWorker(id, opts)
 	if err != nil {
-		return "", err.Error()
+		return nil, err.Error()
 	}
 	if v, ok := h.worker.(vat.MeteringVersioner); ok {
 		opts.MeteringVersion = v.MeteringVersion()
 		h.opts = opts
 		k.state.SetVatOptions(id, opts)
 	}
-	k.emit(Event{Type: EventCreateVat, VatID: id, Name: opts.Name, Source: src.String()})
+	if started != nil {
+		started()
+	}
 	k.vats[id] = h
-	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, params)})
-	failure := out.Err
-	if failure == "" && d.illegal != "" {
-		failure = d.illegal
+	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, params), Incarnation: incarnation})
+	switch {
+	case out.Err != "":
+		return h, out.Err
+	case d.illegal != "":
+		return h, d.illegal
+	case d.exit != nil:
+		return h, "vat exited during startVat"
 	}
-	if failure == "" && d.exit != nil {
-		failure = "vat exited during startVat"
-	}
-	if failure != "" {
-		h.worker.Close()
-		delete(k.vats, id)
-		return "", failure
-	}
-	return root, ""
+	return h, ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -130,25 +130,11 @@ func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
 	k.state.SetTranscriptStart(id, k.store.TranscriptLength(string(id)))
 	k.store.DeleteSnapshot(string(id)) // the old incarnation's
 
-	opts := old.opts
-	h, err := k.startWorker(id, opts)
-	if err != nil {
+	h, failure := k.startIncarnation(id, old.opts, *item.Params, uint64(newIncarnation), nil)
+	if h == nil {
 		return fail("vat-upgrade failure")
 	}
-	if v, ok := h.worker.(vat.MeteringVersioner); ok {
-		opts.MeteringVersion = v.MeteringVersion()
-		h.opts = opts
-		k.state.SetVatOptions(id, opts)
-	}
-	k.vats[id] = h
-	out, d := k.deliver(h, vat.Delivery{Kind: vat.DeliverStartVat, VatParameters: k.capToVat(id, *item.Params), Incarnation: uint64(newIncarnation)})
-	failure := out.Err
-	if failure == "" && d.illegal != "" {
-		failure = d.illegal
-	}
-	if failure == "" && d.exit != nil {
-		failure = "vat exited during startVat"
-	}
+	opts := h.opts
 	if failure != "" {
 		res := fail("vat-upgrade failure")
 		queue := res.after
