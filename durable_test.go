@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/cooper-kernel/cooper"
-	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/vat"
@@ -69,29 +68,13 @@ func TestDurableBigCollection(t *testing.T) {
 	}
 
 	// Upgrade to the same code: the map stays, the transcript restarts.
-	bd, err := bundle.Build(filepath.Join("testdata", "js", "bigmap.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := k.InstallBundle(bd.Marshal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	kp, err := k.UpgradeStaticVat("big", id, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
-		t.Fatal(err)
-	}
-	if rejected, v, err := k.KPResolution(kp); err != nil || rejected {
-		t.Fatalf("upgrade: %s %v", capdata.Format(v), err)
-	}
+	upgradeStatic(t, k, "big", filepath.Join("testdata", "js", "bigmap.js"))
 	if err := k.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	k.Close()
 	replayed := map[vat.ID]uint64{}
+	var err error
 	k, err = cooper.Open(dir, cooper.Options{Observer: func(e kernel.Event) {
 		if e.Type == kernel.EventReplayFinish {
 			replayed[e.VatID] = e.Deliveries

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/bundle"
+	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/vat"
@@ -40,24 +41,7 @@ func testUpgradeBoundsReplay(t *testing.T, prune bool) {
 	for range 30 {
 		call(t, k, "counter", "incr")
 	}
-	bd, err := bundle.Build(filepath.Join(vats, "counter-v2.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := k.InstallBundle(bd.Marshal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	kp, err := k.UpgradeStaticVat("counter", id, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
-		t.Fatal(err)
-	}
-	if rejected, v, err := k.KPResolution(kp); err != nil || rejected {
-		t.Fatalf("upgrade: rejected=%v %v %v", rejected, v, err)
-	}
+	upgradeStatic(t, k, "counter", filepath.Join(vats, "counter-v2.js"))
 	for range 2 {
 		call(t, k, "counter", "incr")
 	}
@@ -105,5 +89,29 @@ func testUpgradeBoundsReplay(t *testing.T, prune bool) {
 	}
 	if _, v := call(t, k, "counter", "incr"); v != float64(60) {
 		t.Fatalf("incr after restart = %v, want 60 (30 from v1, then 3×10 from v2, all in the baggage)", v)
+	}
+}
+
+// upgradeStatic upgrades the static vat name to the module at path through
+// the host API, runs until the queue is empty, and requires it to succeed.
+func upgradeStatic(t *testing.T, k *kernel.Kernel, name, path string) {
+	t.Helper()
+	bd, err := bundle.Build(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := k.InstallBundle(bd.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := k.UpgradeStaticVat(name, id, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
+		t.Fatal(err)
+	}
+	if rejected, v, err := k.KPResolution(kp); err != nil || rejected {
+		t.Fatalf("upgrade %s: rejected=%v %s %v", name, rejected, capdata.Format(v), err)
 	}
 }

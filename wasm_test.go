@@ -1,6 +1,8 @@
 package cooper_test
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,30 +14,26 @@ import (
 
 // TestWasmWorkerSuite runs the JS vat tests on the wasm worker.
 func TestWasmWorkerSuite(t *testing.T) {
-	t.Setenv(cooper.JSWorkerEnv, "wasm")
-	for name, f := range map[string]func(*testing.T){
-		"Scenarios":             TestScenariosJSVats,
-		"Sandbox":               TestJSSandbox,
-		"Runaway":               TestJSRunawayVatsAreTerminatedAlone,
-		"RestartAndDeterminism": TestJSRestartAndDeterminism,
-		"BadBundles":            TestJSBadBundlesFailInit,
-		"Stopper":               TestStopperInterruptsDelivery,
-		"LoneSurrogates":        TestLoneSurrogatesRoundTrip,
-		"UnpassableResults":     TestUnpassableResultsReject,
-		"UnpassableArguments":   TestUnpassableArgumentsThrow,
+	jsSuite(t, "wasm", map[string]func(*testing.T){
 		"PatternsParity": func(t *testing.T) {
 			testkit.CheckSwingSetParity(t, "kernel/testdata/swingset/patterns")
 		},
-	} {
-		t.Run(name, f)
-	}
+	})
 }
 
 // TestGojaWorkerSuite runs the JS vat tests on the goja worker (the default
 // engine is wasm).
 func TestGojaWorkerSuite(t *testing.T) {
-	t.Setenv(cooper.JSWorkerEnv, "goja")
-	for name, f := range map[string]func(*testing.T){
+	jsSuite(t, "goja", map[string]func(*testing.T){
+		"NonFarRoot":          TestNonFarRootIsRefused,
+		"UpgradeBoundsReplay": TestUpgradeBoundsReplay,
+	})
+}
+
+// jsSuite runs the JS vat tests, and extra, with new vats on engine.
+func jsSuite(t *testing.T, engine string, extra map[string]func(*testing.T)) {
+	t.Setenv(cooper.JSWorkerEnv, engine)
+	tests := map[string]func(*testing.T){
 		"Scenarios":             TestScenariosJSVats,
 		"Sandbox":               TestJSSandbox,
 		"Runaway":               TestJSRunawayVatsAreTerminatedAlone,
@@ -45,10 +43,10 @@ func TestGojaWorkerSuite(t *testing.T) {
 		"LoneSurrogates":        TestLoneSurrogatesRoundTrip,
 		"UnpassableResults":     TestUnpassableResultsReject,
 		"UnpassableArguments":   TestUnpassableArgumentsThrow,
-		"NonFarRoot":            TestNonFarRootIsRefused,
-		"UpgradeBoundsReplay":   TestUpgradeBoundsReplay,
-	} {
-		t.Run(name, f)
+	}
+	maps.Copy(tests, extra)
+	for _, name := range slices.Sorted(maps.Keys(tests)) {
+		t.Run(name, tests[name])
 	}
 }
 

@@ -61,8 +61,16 @@ func TestInitCrashChild(t *testing.T) {
 // it returns whether the child was killed and what it printed.
 func initChild(t *testing.T, dir, config string, killAt int) (bool, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestInitCrashChild$")
-	cmd.Env = append(os.Environ(), "COOPER_INIT_DIR="+dir, "COOPER_INIT_CONFIG="+config, "COOPER_INIT_KILL_AT="+strconv.Itoa(killAt))
+	return killedChild(t, "TestInitCrashChild", "COOPER_INIT_DIR="+dir, "COOPER_INIT_CONFIG="+config, "COOPER_INIT_KILL_AT="+strconv.Itoa(killAt))
+}
+
+// killedChild runs the test named test of this binary as a child process
+// with env added; it returns whether the child died of SIGKILL and what it
+// printed (any other failure fails t).
+func killedChild(t *testing.T, test string, env ...string) (bool, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

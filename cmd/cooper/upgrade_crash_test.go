@@ -4,10 +4,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,19 +73,7 @@ var vatdataDir = filepath.Join("..", "..", "kernel", "testdata", "vats", "vatdat
 // child was killed and what it printed.
 func upgradeChild(t *testing.T, dir string, killAt int) (bool, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestUpgradeCrashChild$")
-	cmd.Env = append(os.Environ(), "COOPER_UPGRADE_DIR="+dir, "COOPER_UPGRADE_KILL_AT="+strconv.Itoa(killAt))
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return true, string(out)
-		}
-	}
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	return false, string(out)
+	return killedChild(t, "TestUpgradeCrashChild", "COOPER_UPGRADE_DIR="+dir, "COOPER_UPGRADE_KILL_AT="+strconv.Itoa(killAt))
 }
 
 // TestUpgradeSurvivesKill kills an upgrade with SIGKILL at every crank and
