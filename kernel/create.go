@@ -264,6 +264,7 @@ func (k *Kernel) initialize(cfg *Config) error {
 			k.state.SetPruneTranscripts(true)
 		}
 		k.state.SetMaxVatsOnline(cfg.MaxVatsOnline)
+		k.snapshotInterval, k.maxVatsOnline = k.state.SnapshotInterval(), k.state.MaxVatsOnline()
 		for _, id := range sortedKeys(cfg.Bundles) {
 			k.store.PutBundle(id, cfg.Bundles[id])
 		}

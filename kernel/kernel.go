@@ -75,8 +75,11 @@ type Kernel struct {
 	vats    map[vat.ID]*vatHandle
 	devices map[vat.DeviceID]device
 
-	limits    Limits
-	maybeFree map[vat.KRef]struct{}
+	limits Limits
+	// snapshotInterval and maxVatsOnline are the node-local settings, fixed
+	// at init and read once (they are consulted at every delivery and crank).
+	snapshotInterval, maxVatsOnline uint64
+	maybeFree                       map[vat.KRef]struct{}
 	// accepted holds the items the current crank queued, routed when it
 	// ends (SwingSet's acceptance queue; it is always empty between cranks).
 	accepted []state.RunQueueItem
@@ -152,6 +155,7 @@ func (k *Kernel) start() (err error) {
 	}
 	k.crankNum = k.state.CrankNumber()
 	k.limits = withDefaults(k.state.GetLimits())
+	k.snapshotInterval, k.maxVatsOnline = k.state.SnapshotInterval(), k.state.MaxVatsOnline()
 	k.startDevices()
 	for _, id := range k.state.LiveVats() {
 		if k.lazyStart(id) {

@@ -22,7 +22,7 @@ import (
 // lazyStart reports whether vat id may stay offline at start: loading is
 // lazy and the vat has a snapshot of this build for its incarnation.
 func (k *Kernel) lazyStart(id vat.ID) bool {
-	if k.state.MaxVatsOnline() == 0 || k.opts.FullReplay {
+	if k.maxVatsOnline == 0 || k.opts.FullReplay {
 		return false
 	}
 	r, ok := k.opts.Maker.(vat.Restorer)
@@ -54,7 +54,7 @@ func (k *Kernel) bringOnline(id vat.ID) *vatHandle {
 // pageOut closes the least recently used vats while more than
 // maxVatsOnline of those that take heap snapshots are online.
 func (k *Kernel) pageOut() {
-	limit := k.state.MaxVatsOnline()
+	limit := k.maxVatsOnline
 	if limit == 0 {
 		return
 	}

@@ -33,7 +33,7 @@ func (k *Kernel) logger() *slog.Logger {
 // delivery just made. A worker that cannot snapshot now is logged and
 // tried again an interval later.
 func (k *Kernel) maybeSnapshot(h *vatHandle, next uint64) {
-	interval := k.state.SnapshotInterval()
+	interval := k.snapshotInterval
 	if interval == 0 || next-h.snapPos < interval {
 		return
 	}
@@ -75,7 +75,7 @@ func (k *Kernel) snapshotAll() {
 			k.logger().Warn("heap snapshots at close skipped", "err", r)
 		}
 	}()
-	if k.state.SnapshotInterval() == 0 {
+	if k.snapshotInterval == 0 {
 		return
 	}
 	for _, id := range sortedVatIDs(k.vats) {

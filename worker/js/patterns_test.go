@@ -1,9 +1,10 @@
 package js
 
 import (
-	"github.com/dop251/goja"
 	"os"
 	"testing"
+
+	"github.com/dop251/goja"
 
 	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/vat"
