@@ -295,6 +295,11 @@
 
   // --- collections ---------------------------------------------------------------
   const schemaCache = new Map(); // collection vref → {label, keyShape, valueShape}
+  let scalarPattern; // M.scalar(), the default key shape, made once
+  const scalarShape = () => {
+    if (scalarPattern === undefined) scalarPattern = P().M.scalar();
+    return scalarPattern;
+  };
   const generations = new Map(); // collection vref → count of additions in this worker
 
   function makeCollection(label, kindID, options = {}) {
@@ -341,7 +346,7 @@
       return s;
     };
     const label = () => getSchema().label;
-    const keyShape = () => (getSchema().keyShape === undefined ? P().M.scalar() : getSchema().keyShape);
+    const keyShape = () => getSchema().keyShape || scalarShape();
     const invalidKey = () => `invalid key type for collection ${q(label())}`;
     const invalidValue = () => `invalid value type for collection ${q(label())}`;
     const notFound = key => Fail`key ${key} not found in collection ${q(label())}`;
