@@ -59,10 +59,11 @@ func (k *Kernel) upgradeSource(id vat.ID, ref string) (state.Source, error) {
 // processUpgradeVat replaces a vat's code, keeping its identity, its root
 // object and its vatstore, as SwingSet 0.33's processUpgradeVat does:
 // promises the old incarnation decided are rejected with the upgrade
-// disconnection object, its other exports are abandoned (sends to them
-// reject), its promise c-list entries are forgotten, and a new worker runs
-// the new bundle's startVat with the new parameters; the transcript of the
-// new incarnation starts there. If startVat fails, the whole crank is
+// disconnection object (and forgotten, unless it subscribed to them), its
+// exports other than the root and durable objects are abandoned (sends to
+// them reject), and a new worker runs the new bundle's startVat with the
+// new parameters and incarnation number; the transcript of the new
+// incarnation starts there. If startVat fails, the whole crank is
 // undone (the old incarnation runs on, untouched) and vat-admin hears
 // "vat-upgrade failure".
 func (k *Kernel) processUpgradeVat(item state.RunQueueItem) crankOutcome {
