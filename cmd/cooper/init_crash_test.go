@@ -35,16 +35,7 @@ func TestInitCrashChild(t *testing.T) {
 		os.Exit(1)
 	}
 	cranks := 0
-	opts := cooper.Options{GoVats: demo.GoVats(), Observer: func(e kernel.Event) {
-		if e.Type != kernel.EventCrankFinish {
-			return
-		}
-		cranks++
-		if cranks == killAt {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way
-		}
-	}}
+	opts := cooper.Options{GoVats: demo.GoVats(), Observer: killAtCrank(killAt, &cranks)}
 	if err := initKernel(context.Background(), dir, cfg, opts, io.Discard, io.Discard); err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -55,6 +46,21 @@ func TestInitCrashChild(t *testing.T) {
 		select {}
 	}
 	os.Exit(0)
+}
+
+// killAtCrank is an observer that counts finished cranks in *cranks and
+// kills the process with SIGKILL when the count reaches killAt.
+func killAtCrank(killAt int, cranks *int) func(kernel.Event) {
+	return func(e kernel.Event) {
+		if e.Type != kernel.EventCrankFinish {
+			return
+		}
+		*cranks++
+		if *cranks == killAt {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+	}
 }
 
 // initChild runs TestInitCrashChild on dir, to be killed at crank killAt;

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/bundle"
-	"github.com/cooper-kernel/cooper/kernel"
 )
 
 // TestUpgradeCrashChild is the process TestUpgradeSurvivesKill kills: it
@@ -28,16 +27,7 @@ func TestUpgradeCrashChild(t *testing.T) {
 	}
 	killAt, _ := strconv.Atoi(os.Getenv("COOPER_UPGRADE_KILL_AT"))
 	cranks := 0
-	k, err := cooper.Open(dir, cooper.Options{Observer: func(e kernel.Event) {
-		if e.Type != kernel.EventCrankFinish {
-			return
-		}
-		cranks++
-		if cranks == killAt {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way
-		}
-	}})
+	k, err := cooper.Open(dir, cooper.Options{Observer: killAtCrank(killAt, &cranks)})
 	fail := func(err error) {
 		fmt.Println("error", err)
 		os.Exit(1)
