@@ -2,6 +2,7 @@ package cooper_test
 
 import (
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
 )
 
 // TestWasmWorkerSuite runs the JS vat tests on the wasm worker.
@@ -207,5 +209,32 @@ func TestEngineFollowsVat(t *testing.T) {
 	defer k.Close()
 	if rejected, v := call(t, k, "m", "alloc", 5.0); rejected || v != 5.0 {
 		t.Fatalf("alloc = %s", capdata.Format(v))
+	}
+}
+
+// TestMeteringVersionChange: a wasm vat created under another metering
+// version (other JS, other fuel) cannot be brought back by this binary: it
+// is an error naming the vat and both versions, never a replay that
+// diverges on computrons.
+func TestMeteringVersionChange(t *testing.T) {
+	dir := t.TempDir()
+	k := jsKernel(t, dir, `{"vats": {"m": {"sourceSpec": "mem.js"}}}`, cooper.Options{JSWorker: "wasm"})
+	if rejected, v := call(t, k, "m", "alloc", 3.0); rejected || v != 3.0 {
+		t.Fatalf("alloc = %s", capdata.Format(v))
+	}
+	k.Close()
+	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Exec(`UPDATE kvStore SET value = replace(value, '"cooper-wasm-3 (', '"cooper-wasm-2 (') WHERE key = 'v1.options'`)
+	if changed := db.Changes(); err != nil || changed != 1 {
+		t.Fatalf("rewrite the metering version: %v, %d rows", err, changed)
+	}
+	db.Close()
+	_, err = cooper.Open(dir, cooper.Options{})
+	if err == nil || !strings.Contains(err.Error(), "cannot restore v1 (m): it was metered by cooper-wasm-2 (") ||
+		!strings.Contains(err.Error(), "this binary meters with cooper-wasm-3 (") || !strings.Contains(err.Error(), ", js ") {
+		t.Fatalf("reopen: %v", err)
 	}
 }

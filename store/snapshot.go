@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -20,7 +22,7 @@ var ErrSnapshotCorrupt = errors.New("store: corrupt snapshot")
 // (pages.go): snapshotLists, content-addressed by the snapshot's hash
 // ([SnapshotInfo.Hash]), holds its size and page list; snapshotPages maps
 // each distinct page's SHA-256 to its ID and counts the lists holding it;
-// snapshotPageData holds the deflated page; vatSnapshots names each vat's
+// snapshotPageData holds the compressed page (pages.go); vatSnapshots names each vat's
 // current snapshot. A list no vat uses, and a page no list holds, are
 // deleted in the transaction that drops the last use. Old stores get the
 // tables when opened for writing, and their whole-blob snapshots are
@@ -74,7 +76,7 @@ type snapshotChange struct {
 // committed (only a vat's last snapshot of a block is written). The store
 // keeps data, which the caller must not change.
 func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) SnapshotInfo {
-	pages := hashPages(data)
+	pages := s.lastSaved.hashPages(vat, data)
 	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: snapshotHash(int64(len(data)), pages), Build: build, Size: int64(len(data))}
 	if s.crank != nil {
 		s.crank.snapshots[vat] = snapshotChange{info: &info, data: data, pages: pages}
@@ -90,11 +92,85 @@ func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) 
 }
 
 // hashPages returns the hashes of data's pages.
-func hashPages(data []byte) []pageHash {
+func hashPages(data []byte) []pageHash { return hashPagesSince(data, nil, nil) }
+
+// hashPagesSince returns the hashes of data's pages, given an earlier
+// snapshot prev of the same vat and its page hashes: a page equal byte for
+// byte to the one at the same distance from the end in prev (pages are cut
+// from the end, so a heap's pages line up whatever the header before it)
+// has that one's hash, and only the others are hashed.
+func hashPagesSince(data, prev []byte, prevPages []pageHash) []pageHash {
 	n, _ := pageCount(int64(len(data)))
 	pages := make([]pageHash, n)
-	forPages(data, func(i int, page []byte) { pages[i] = sha256.Sum256(page) })
+	pn, pfirst := pageCount(int64(len(prev)))
+	if pn != len(prevPages) {
+		pn = 0
+	}
+	forPages(data, func(i int, page []byte) {
+		// The page of prev as far from the end, if it is a whole one.
+		if j := pn - (n - i); j >= 1 || (j == 0 && pfirst == snapPageSize) {
+			end := len(prev) - (n-1-i)*snapPageSize
+			if len(page) == snapPageSize && bytes.Equal(page, prev[end-snapPageSize:end]) {
+				pages[i] = prevPages[j]
+				return
+			}
+		}
+		pages[i] = sha256.Sum256(page)
+	})
 	return pages
+}
+
+// lastSaved keeps the last snapshot saved of the few vats that saved one
+// last (data and page hashes), so that a vat's next snapshot hashes only
+// the pages that changed: a running vat snapshots every few hundred
+// deliveries and changes a small part of its heap in between.
+type lastSaved struct {
+	vats  []string // oldest first
+	saved map[string]savedSnapshot
+	bytes int
+}
+
+type savedSnapshot struct {
+	data  []byte
+	pages []pageHash
+}
+
+// Bounds of lastSaved.
+const (
+	lastSavedVats  = 8
+	lastSavedBytes = 64 << 20
+)
+
+// hashPages returns the hashes of the pages of vat's new snapshot data and
+// remembers it.
+func (l *lastSaved) hashPages(vat string, data []byte) []pageHash {
+	prev := l.saved[vat]
+	pages := hashPagesSince(data, prev.data, prev.pages)
+	l.forget(vat)
+	if len(data) > lastSavedBytes {
+		return pages
+	}
+	for len(l.vats) >= lastSavedVats || (len(l.vats) > 0 && l.bytes+len(data) > lastSavedBytes) {
+		l.forget(l.vats[0])
+	}
+	if l.saved == nil {
+		l.saved = map[string]savedSnapshot{}
+	}
+	l.saved[vat] = savedSnapshot{data: data, pages: pages}
+	l.vats = append(l.vats, vat)
+	l.bytes += len(data)
+	return pages
+}
+
+// forget drops what is kept of vat.
+func (l *lastSaved) forget(vat string) {
+	s, ok := l.saved[vat]
+	if !ok {
+		return
+	}
+	delete(l.saved, vat)
+	l.bytes -= len(s.data)
+	l.vats = slices.DeleteFunc(l.vats, func(v string) bool { return v == vat })
 }
 
 // snapshotHash returns the content hash of a snapshot of size bytes with
@@ -129,7 +205,7 @@ func (s *Store) packPages(data []byte, pages []pageHash, pending map[pageHash][]
 			}
 			return
 		}
-		packed := s.codec.deflate(page)
+		packed := s.codec.compress(page)
 		pending[h] = packed
 		added += int64(len(packed))
 	})
@@ -226,7 +302,7 @@ func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok boo
 	case pending:
 		data, got, err = s.assemble(info.Size, len(c.pages), func(i int, dst []byte) (pageHash, error) {
 			if packed, ok := s.block.pages[c.pages[i]]; ok {
-				if err := s.codec.inflateInto(dst, packed); err != nil {
+				if err := s.codec.decompressInto(dst, packed); err != nil {
 					return pageHash{}, err
 				}
 				return sha256.Sum256(dst), nil
@@ -308,7 +384,7 @@ func (s *Store) readPage(dst []byte, id int64) (pageHash, error) {
 	}
 	var want pageHash
 	copy(want[:], st.ColumnRawBlob(0))
-	if err := s.codec.inflateInto(dst, st.ColumnRawBlob(1)); err != nil {
+	if err := s.codec.decompressInto(dst, st.ColumnRawBlob(1)); err != nil {
 		return pageHash{}, err
 	}
 	if sha256.Sum256(dst) != want {
@@ -522,31 +598,32 @@ func (s *Store) addList(hash string, size, stored int64, pages []pageHash) error
 	if err != nil || exists {
 		return err
 	}
+	// One statement counts the list in each of its distinct pages.
+	distinct := slices.SortedFunc(slices.Values(pages), compareHash)
+	distinct = slices.Compact(distinct)
+	st, err = s.stmt("UPDATE snapshotPages SET refs = refs + 1 WHERE hash IN (SELECT unhex(value) FROM json_each(?)) RETURNING hash, id")
+	if err != nil {
+		return err
+	}
+	st.BindText(1, hexList(distinct))
+	idOf := make(map[pageHash]int64, len(distinct))
+	for st.Step() {
+		var h pageHash
+		copy(h[:], st.ColumnRawBlob(0))
+		idOf[h] = st.ColumnInt64(1)
+	}
+	err = st.Err()
+	st.Reset()
+	if err != nil {
+		return err
+	}
 	ids := make([]int64, len(pages))
-	seen := make(map[pageHash]int64, len(pages))
 	for i, h := range pages {
-		if id, ok := seen[h]; ok {
-			ids[i] = id
-			continue
-		}
-		st, err := s.stmt("UPDATE snapshotPages SET refs = refs + 1 WHERE hash = ? RETURNING id")
-		if err != nil {
-			return err
-		}
-		st.BindBlob(1, h[:])
-		found := st.Step()
-		ids[i] = st.ColumnInt64(0)
-		for st.Step() {
-		}
-		err = st.Err()
-		st.Reset()
-		if err != nil {
-			return err
-		}
-		if !found {
+		id, ok := idOf[h]
+		if !ok {
 			return fmt.Errorf("page %d of %.16s is not stored", i, hash)
 		}
-		seen[h] = ids[i]
+		ids[i] = id
 	}
 	list := encodePageList(ids)
 	return s.exec("INSERT INTO snapshotLists (hash, size, stored, pages) VALUES (?, ?, ?, ?)", hash, size, stored+int64(len(list)), list)
@@ -592,35 +669,65 @@ func (s *Store) dropListIfUnused(hash string) error {
 		return nil
 	}
 	slices.Sort(ids)
-	for _, id := range slices.Compact(ids) {
-		if err := s.unrefPage(id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.unrefPages(slices.Compact(ids))
 }
 
-// unrefPage counts one list less holding page id, and deletes the page
-// when none is left.
-func (s *Store) unrefPage(id int64) error {
-	st, err := s.stmt("UPDATE snapshotPages SET refs = refs - 1 WHERE id = ? RETURNING refs")
+// unrefPages counts one list less holding each of the distinct pages ids,
+// and deletes those no list holds any more.
+func (s *Store) unrefPages(ids []int64) error {
+	st, err := s.stmt("UPDATE snapshotPages SET refs = refs - 1 WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, refs")
 	if err != nil {
 		return err
 	}
-	st.BindInt64(1, id)
-	last := st.Step() && st.ColumnInt64(0) <= 0
+	st.BindText(1, idList(ids))
+	var unused []int64
 	for st.Step() {
+		if st.ColumnInt64(1) <= 0 {
+			unused = append(unused, st.ColumnInt64(0))
+		}
 	}
 	err = st.Err()
 	st.Reset()
-	if err != nil || !last {
+	if err != nil || len(unused) == 0 {
 		return err
 	}
-	s.pageCache.drop(id)
-	if err := s.exec("DELETE FROM snapshotPages WHERE id = ?", id); err != nil {
+	slices.Sort(unused)
+	for _, id := range unused {
+		s.pageCache.drop(id)
+	}
+	list := idList(unused)
+	if err := s.exec("DELETE FROM snapshotPages WHERE id IN (SELECT value FROM json_each(?))", list); err != nil {
 		return err
 	}
-	return s.exec("DELETE FROM snapshotPageData WHERE id = ?", id)
+	return s.exec("DELETE FROM snapshotPageData WHERE id IN (SELECT value FROM json_each(?))", list)
+}
+
+// hexList returns hashes as a JSON array of hex strings.
+func hexList(hashes []pageHash) string {
+	b := make([]byte, 0, len(hashes)*(2*len(pageHash{})+3)+2)
+	b = append(b, '[')
+	for i, h := range hashes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = hex.AppendEncode(b, h[:])
+		b = append(b, '"')
+	}
+	return string(append(b, ']'))
+}
+
+// idList returns ids as a JSON array.
+func idList(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // loadLegacy reads a whole-blob snapshot of a store made before pages.

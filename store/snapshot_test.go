@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -238,6 +239,9 @@ func TestCorruptSnapshot(t *testing.T) {
 		"empty":       "UPDATE snapshotPageData SET data = x''",
 		"other page":  fmt.Sprintf("UPDATE snapshotPageData SET data = x'%x'", deflate(bytes.Repeat([]byte{9}, snapPageSize))),
 		"too long":    fmt.Sprintf("UPDATE snapshotPageData SET data = x'%x'", deflate(bytes.Repeat([]byte{9}, snapPageSize+1))),
+		"other S2":    fmt.Sprintf("UPDATE snapshotPageData SET data = x'%x'", (&codec{}).compress(bytes.Repeat([]byte{9}, snapPageSize))),
+		"long S2":     fmt.Sprintf("UPDATE snapshotPageData SET data = x'%x'", (&codec{}).compress(bytes.Repeat([]byte{9}, snapPageSize+1))),
+		"bad S2":      "UPDATE snapshotPageData SET data = x'07802001'",
 		"no page":     "DELETE FROM snapshotPageData",
 		"bad list":    "UPDATE snapshotLists SET pages = x'ffffffff'",
 		"short list":  "UPDATE snapshotLists SET pages = x'02'",
@@ -262,9 +266,80 @@ func TestCorruptSnapshot(t *testing.T) {
 	}
 }
 
+// deflate returns b as a page was stored before S2: a raw DEFLATE stream.
 func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestDeflatePagesLoad: pages stored as DEFLATE (before S2) still load,
+// in a snapshot whose other pages are S2.
+func TestDeflatePagesLoad(t *testing.T) {
+	s, _ := newTestStore(t)
+	data := heap(1000, 3, func(i int) byte { return byte(i % 251) })
+	crank(t, s, func() { s.SaveSnapshot("v4", 2, "b", data) })
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	var c codec
-	return c.deflate(b)
+	var ids []int64
+	st := s.mustStmt("SELECT id, data FROM snapshotPageData ORDER BY id")
+	pages := map[int64][]byte{}
+	for st.Step() {
+		id := st.ColumnInt64(0)
+		ids = append(ids, id)
+		page := make([]byte, snapPageSize)
+		if err := c.decompressInto(page, st.ColumnRawBlob(1)); err != nil {
+			// the first piece is shorter
+			page = make([]byte, 1000)
+			if err := c.decompressInto(page, st.ColumnRawBlob(1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st.ColumnRawBlob(1)[0] != tagS2 {
+			t.Errorf("page %d is not stored as S2", id)
+		}
+		pages[id] = page
+	}
+	st.Reset()
+	if len(ids) < 2 {
+		t.Fatalf("%d pages stored", len(ids))
+	}
+	// Rewrite every other page as DEFLATE.
+	for i, id := range ids {
+		if i%2 == 0 {
+			if err := s.exec("UPDATE snapshotPageData SET data = ? WHERE id = ?", deflate(pages[id]), id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.pageCache = pageCache{}
+	_, got, ok, err := s.LoadSnapshot("v4")
+	if !ok || err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("ok=%v err=%v equal=%v", ok, err, bytes.Equal(got, data))
+	}
+}
+
+// FuzzDecompressPage: any stored bytes decode to exactly one page or are an
+// error, never a panic or a short page; what compress makes round-trips.
+func FuzzDecompressPage(f *testing.F) {
+	var c codec
+	f.Add(c.compress(bytes.Repeat([]byte{7}, snapPageSize)))
+	f.Add(deflate(bytes.Repeat([]byte{7}, snapPageSize)))
+	f.Add([]byte{tagS2})
+	f.Add([]byte{tagS2, 0x80, 0x20, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dst := make([]byte, snapPageSize)
+		if err := c.decompressInto(dst, b); err != nil {
+			return
+		}
+		if err := c.decompressInto(make([]byte, snapPageSize), c.compress(dst)); err != nil {
+			t.Fatalf("a decoded page does not round-trip: %v", err)
+		}
+	})
 }
 
 // legacyStore makes a store as made before pages, holding data as vat v1's
@@ -413,5 +488,79 @@ func TestPageCache(t *testing.T) {
 	c.put(99999, pageHash{}, []byte("short"))
 	if _, ok := c.get(99999); ok {
 		t.Fatal("a short first piece was cached")
+	}
+}
+
+// TestHashPagesSince: hashing a snapshot against an earlier one gives the
+// hashes a full hash gives, whatever the two share (pages moved, a header
+// of another length, a heap grown or shrunk, nothing in common).
+func TestHashPagesSince(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	page := func(seed byte) []byte { return bytes.Repeat([]byte{seed}, snapPageSize) }
+	snapshot := func(header int, pages ...byte) []byte {
+		b := make([]byte, header)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		for _, p := range pages {
+			b = append(b, page(p)...)
+		}
+		return b
+	}
+	cases := []struct {
+		name       string
+		prev, data []byte
+	}{
+		{"same", snapshot(100, 1, 2, 3), snapshot(100, 1, 2, 3)},
+		{"one page changed", snapshot(100, 1, 2, 3), snapshot(100, 1, 9, 3)},
+		{"longer header", snapshot(100, 1, 2, 3), snapshot(300, 1, 2, 3)},
+		{"no header", snapshot(0, 1, 2, 3), snapshot(0, 1, 2, 3)},
+		{"header gone", snapshot(50, 1, 2, 3), snapshot(0, 1, 2, 3)},
+		{"grown", snapshot(100, 1, 2, 3), snapshot(100, 1, 2, 3, 4, 5)},
+		{"shrunk", snapshot(100, 1, 2, 3, 4), snapshot(100, 3, 4)},
+		{"shifted", snapshot(100, 1, 2, 3), snapshot(100, 2, 3, 1)},
+		{"first time", nil, snapshot(100, 1, 2)},
+		{"empty", snapshot(10, 1), nil},
+	}
+	for i := range 50 {
+		var a, b []byte
+		for range r.IntN(6) {
+			a = append(a, byte(r.IntN(4)))
+		}
+		for range r.IntN(6) {
+			b = append(b, byte(r.IntN(4)))
+		}
+		cases = append(cases, struct {
+			name       string
+			prev, data []byte
+		}{fmt.Sprintf("random %d", i), snapshot(r.IntN(3*snapPageSize), a...), snapshot(r.IntN(3*snapPageSize), b...)})
+	}
+	for _, c := range cases {
+		got := hashPagesSince(c.data, c.prev, hashPages(c.prev))
+		if want := hashPages(c.data); !slices.Equal(got, want) {
+			t.Errorf("%s: hashes differ from a full hash", c.name)
+		}
+	}
+	// A list of hashes that does not fit prev is ignored.
+	prev, data := snapshot(100, 1, 2), snapshot(100, 1, 2)
+	if got := hashPagesSince(data, prev, hashPages(prev)[:1]); !slices.Equal(got, hashPages(data)) {
+		t.Error("a mismatched list was used")
+	}
+}
+
+// TestLastSavedBounded: what is kept to hash the next snapshot stays within
+// its bounds.
+func TestLastSavedBounded(t *testing.T) {
+	var l lastSaved
+	for i := range 3 * lastSavedVats {
+		vat := fmt.Sprintf("v%d", i%(lastSavedVats+3))
+		l.hashPages(vat, bytes.Repeat([]byte{byte(i)}, 3*snapPageSize))
+		if len(l.vats) > lastSavedVats || len(l.saved) != len(l.vats) || l.bytes != len(l.vats)*3*snapPageSize {
+			t.Fatalf("after %d: %d vats, %d kept, %d bytes", i, len(l.vats), len(l.saved), l.bytes)
+		}
+	}
+	l.hashPages("big", make([]byte, lastSavedBytes+snapPageSize))
+	if _, ok := l.saved["big"]; ok || l.bytes > lastSavedBytes {
+		t.Fatalf("a snapshot over the byte bound was kept (%d bytes)", l.bytes)
 	}
 }

@@ -68,6 +68,7 @@ type Store struct {
 	snapTables int
 	codec      codec     // snapshot page compression
 	pageCache  pageCache // snapshot pages read last
+	lastSaved  lastSaved // the snapshots saved last, to hash only what changed
 }
 
 type cached struct {

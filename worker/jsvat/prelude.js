@@ -518,6 +518,13 @@
     require,
     vatPowers: (sealModule(vatPowers), vatPowers),
     makeBaggage: () => getVatData().baggage(),
+    // prepare builds the data-model kits and the baggage's representative
+    // now rather than on first use: the wasm worker calls it in the
+    // template every vat starts from.
+    prepare: () => {
+      getPatterns();
+      getVatData().prepareBaggage();
+    },
     reanimate: vref => getVatData().reanimate(vref),
     vatDataHook: event => getVatData().upgradeHook(event),
     makePresence,

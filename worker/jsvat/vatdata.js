@@ -324,7 +324,9 @@
     return collection(kindID, id);
   }
 
-  function collection(kindID, id) {
+  // collection returns the representative of collection id, made on first
+  // use; deferRegister leaves a new one unregistered (see prepareBaggage).
+  function collection(kindID, id, deferRegister = false) {
     const kind = storeKinds[kindID];
     const vref = `o+${kind.durable ? 'd' : 'v'}${kindID}/${id}`;
     const cached = reps.get(vref);
@@ -522,7 +524,7 @@
     }
     const rep = Far(kind.iface, methods);
     reps.set(vref, rep);
-    register(rep, vref);
+    if (!deferRegister) register(rep, vref);
     return rep;
   }
 
@@ -839,7 +841,20 @@
   };
   const zones = { makeHeapZone, makeVirtualZone, makeDurableZone };
 
-  const baggage = () => collection(6, BAGGAGE_ID);
+  // The baggage's representative may be made ahead, before there is a
+  // vat to register it with (prepareBaggage: the wasm worker does it in
+  // the template every vat starts from); baggage() registers it then.
+  let unregisteredBaggage;
+  const prepareBaggage = () => {
+    if (!reps.has(`o+d6/${BAGGAGE_ID}`)) unregisteredBaggage = collection(6, BAGGAGE_ID, true);
+  };
+  const baggage = () => {
+    const rep = unregisteredBaggage;
+    if (rep === undefined) return collection(6, BAGGAGE_ID);
+    unregisteredBaggage = undefined;
+    register(rep, `o+d6/${BAGGAGE_ID}`);
+    return rep;
+  };
 
   const module = {
     makeKindHandle,
@@ -874,5 +889,5 @@
     prepareKind,
     prepareKindMulti,
   };
-  return { module, zones, baggage, reanimate, upgradeHook };
+  return { module, zones, baggage, prepareBaggage, reanimate, upgradeHook };
 });

@@ -453,6 +453,11 @@
       const [ref, iface] = parse(s);
       return String(hid(kslot(ref, iface)));
     },
+    // prepare(''): build the data-model kits, in the template.
+    Z: () => {
+      env.prepare();
+      return '';
+    },
     // release(ids): forget handles Go no longer holds.
     D: s => {
       for (const id of parse(s)) release(id);

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/liveslots"
@@ -67,14 +68,23 @@ type VatSnapshot struct {
 // metering formats. A snapshot of another build is never loaded.
 func (w *Worker) SnapshotBuild() string { return build(w.in.Engine()) }
 
+// builds caches build's answer per engine (an engine lives as long as the
+// process).
+var builds sync.Map // *qjs.Engine → string
+
 func build(e *qjs.Engine) string {
+	if b, ok := builds.Load(e); ok {
+		return b.(string)
+	}
 	h := sha256.New()
 	for _, part := range []string{"cooper-wasm-vat-snapshot", strconv.Itoa(vatSnapshotVersion),
 		strconv.Itoa(FuelPerComputron), e.ModuleHash(), glueSource, jsvat.Prelude, jsvat.Passable, moduleHead, moduleTail} {
 		binary.Write(h, binary.LittleEndian, uint64(len(part)))
 		h.Write([]byte(part))
 	}
-	return "wasm-" + hex.EncodeToString(h.Sum(nil))
+	b := "wasm-" + hex.EncodeToString(h.Sum(nil))
+	builds.Store(e, b)
+	return b
 }
 
 // Build returns the snapshot build of this binary's wasm workers (see

@@ -14,6 +14,8 @@ package wasm
 import (
 	"crypto/sha256"
 	_ "embed"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -135,6 +137,12 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 	if err := in.SetRoot(dispatch); err != nil {
 		return nil, err
 	}
+	// Every vat starts with the patterns and vat-data kits built and its
+	// baggage's representative made: making them was most of the work of
+	// a small vat's startVat.
+	if _, err := in.CallString(dispatch, "Z"); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
 	for _, v := range []qjs.Value{prelude, glue} {
 		if err := in.FreeValue(v); err != nil {
 			return nil, err
@@ -143,7 +151,12 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 	if err := in.RunGC(); err != nil {
 		return nil, err
 	}
-	return in.Snapshot()
+	snap, err := in.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	snap.Share() // every vat starts from it
+	return snap, nil
 }
 
 // Worker runs one JS vat in its own wasm instance.
@@ -300,6 +313,7 @@ func (f *face) Evaluate() error {
 	}
 	if w.hostCalls == 0 {
 		if snap, err := w.in.Snapshot(); err == nil {
+			snap.Share()
 			keepBundleTemplate(w.bundleKey, evaluated{snap: snap, fuel: used})
 		}
 	}
@@ -323,6 +337,17 @@ func (m *Maker) memoryLimit(spec vat.Spec) uint64 {
 	return m.opts.MemoryLimit
 }
 
+// jsHash is the hex SHA-256 of the JS every wasm vat runs besides its
+// bundle: the prelude, the passable checks, the glue and the module wrapper.
+var jsHash = sync.OnceValue(func() string {
+	h := sha256.New()
+	for _, part := range []string{jsvat.Prelude, jsvat.Passable, glueSource, moduleHead, moduleTail} {
+		binary.Write(h, binary.LittleEndian, uint64(len(part)))
+		h.Write([]byte(part))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+})
+
 // budget is the fuel of one delivery.
 func (w *Worker) budget() int64 {
 	if w.spec.DeliveryLimit == 0 || w.spec.DeliveryLimit > math.MaxInt64/2/FuelPerComputron {
@@ -331,11 +356,13 @@ func (w *Worker) budget() int64 {
 	return int64(w.spec.DeliveryLimit) * FuelPerComputron
 }
 
-// MeteringVersion names the computron schedule this worker charges.
+// MeteringVersion names the computron schedule this worker charges: the
+// fuel per computron, the engine and the JS the vat runs on (the glue and
+// the prelude), since any change to them changes what a delivery burns.
 // Version 2: the passable checks run inside the instance and vat code is
-// strict, so deliveries burn other fuel than version 1's.
+// strict; version 3 names the JS by its hash.
 func (w *Worker) MeteringVersion() string {
-	return MeteringPrefix + "2 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
+	return MeteringPrefix + "3 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ", js " + jsHash()[:16] + ")"
 }
 
 // Deliver runs one delivery to completion.

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -282,9 +285,8 @@ func TestSnapshotRestore(t *testing.T) {
 	if outs[0] != "w14991500" || outs[1] != outs[0] || fuels[0] != fuels[1] {
 		t.Errorf("after restore: %q fuel %d", outs, fuels)
 	}
-	wrong := *dec
-	wrong.ModuleHash = strings.Repeat("00", 32)
-	if _, err := e.Restore(&wrong, Options{}); !errors.Is(err, ErrWrongModule) {
+	wrong := &Snapshot{ModuleHash: strings.Repeat("00", 32), Globals: dec.Globals, Memory: dec.Memory, st: dec.st}
+	if _, err := e.Restore(wrong, Options{}); !errors.Is(err, ErrWrongModule) {
 		t.Errorf("restore into another module: %v", err)
 	}
 }
@@ -347,5 +349,56 @@ func TestInterruptFromAnotherGoroutine(t *testing.T) {
 	}
 	if _, err := in.EvalString("1"); !errors.Is(err, ErrInterrupted) {
 		t.Errorf("after the interrupt: %v", err)
+	}
+}
+
+// TestSharedSnapshot restores several instances from one shared snapshot
+// (mapped copy-on-write on Linux): each runs on its own copy, and neither
+// their writes nor their memory growth reach the snapshot or each other.
+func TestSharedSnapshot(t *testing.T) {
+	e := engine(t)
+	in := newInstance(t, Options{})
+	if _, err := in.EvalString("globalThis.m = new Map(); for (let i = 0; i < 1000; i++) m.set(i, 'v' + i); m.size"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := in.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := bytes.Clone(snap.Memory)
+	snap.Share()
+	var outs []string
+	for i := range 3 {
+		r, err := e.Restore(snap, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.SetFuel(1e10)
+		// Instance i writes i*20,000 more entries: enough to grow the memory.
+		out, err := r.EvalString(fmt.Sprintf("for (let j = 0; j < %d; j++) m.set('x' + j, j); m.size + ':' + m.get(999)", i*20000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, out)
+		if runtime.GOOS == "linux" {
+			maps, err := os.ReadFile("/proc/self/maps")
+			if err != nil || !bytes.Contains(maps, []byte("memfd:cooper-qjs-snapshot")) {
+				t.Errorf("instance %d: the snapshot is not mapped (%v)", i, err)
+			}
+		}
+		if i == 2 {
+			defer r.Close()
+		} else {
+			r.Close()
+		}
+	}
+	if want := []string{"1000:v999", "21000:v999", "41000:v999"}; !slices.Equal(outs, want) {
+		t.Errorf("restored instances: %q, want %q", outs, want)
+	}
+	if !bytes.Equal(snap.Memory, before) {
+		t.Error("a restored instance wrote into the shared snapshot")
+	}
+	if out, err := in.EvalString("m.size"); err != nil || out != "1000" {
+		t.Errorf("the original instance: %q, %v", out, err)
 	}
 }

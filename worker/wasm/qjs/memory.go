@@ -16,6 +16,9 @@ type limitedMemory struct {
 // memory_unix.go) or a Go slice that grows by copying.
 type linearMemory interface {
 	grow(size uint64) []byte
+	// mapImage makes the memory's first bytes a copy-on-write mapping of
+	// a snapshot image, or reports false.
+	mapImage(img *image) bool
 	free()
 }
 
@@ -58,3 +61,10 @@ func (s *sliceMemory) grow(size uint64) []byte {
 }
 
 func (s *sliceMemory) free() { s.buf = nil }
+
+func (s *sliceMemory) mapImage(*image) bool { return false }
+
+// mapImage maps img over the start of the memory (see linearMemory).
+func (l *limitedMemory) mapImage(img *image) bool {
+	return img != nil && l.mem != nil && l.mem.mapImage(img)
+}

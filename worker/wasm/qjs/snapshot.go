@@ -1,11 +1,14 @@
 package qjs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // ErrWrongModule is returned by [Engine.Restore] for a snapshot of another
@@ -25,6 +28,24 @@ type Snapshot struct {
 	// Memory is the linear memory.
 	Memory []byte
 	st     state
+
+	share sync.Once
+	img   *image // Memory as a file to map, once Share made it
+}
+
+// Share makes the later restores of s map its memory copy-on-write
+// instead of copying it, where the system can (Linux): for a snapshot
+// many instances start from, such as a template. s.Memory must not change
+// afterwards.
+func (s *Snapshot) Share() {
+	s.share.Do(func() {
+		img, err := newImage(s.Memory)
+		if err != nil {
+			return // restores copy
+		}
+		s.img = img
+		runtime.AddCleanup(s, (*image).close, img)
+	})
 }
 
 // Snapshot copies the instance's state. It must not be called during a
@@ -93,7 +114,7 @@ func (e *Engine) Restore(s *Snapshot, opts Options) (*Instance, error) {
 		in.Close()
 		return nil, ErrBadSnapshot
 	}
-	if !mem.Write(0, s.Memory) {
+	if !in.mem.mapImage(s.img) && !in.copyMemory(s.Memory) {
 		in.Close()
 		return nil, errors.New("qjs: cannot write memory")
 	}
@@ -105,6 +126,31 @@ func (e *Engine) Restore(s *Snapshot, opts Options) (*Instance, error) {
 }
 
 const pageSize = 65536
+
+// osPage is the unit copyMemory skips when it is zero.
+const osPage = 4096
+
+var zeroPage [osPage]byte
+
+// copyMemory writes a snapshot's memory into the instance's fresh memory.
+// Beyond what instantiation wrote (the data segments), the fresh memory
+// is zero, so the snapshot's zero pages are skipped: they cost neither a
+// copy nor resident memory.
+func (in *Instance) copyMemory(src []byte) bool {
+	dst, ok := in.mod.Memory().Read(0, uint32(len(src)))
+	if !ok {
+		return false
+	}
+	written := in.e.initialExtent(dst)
+	copy(dst[:written], src)
+	for off := written; off < len(src); off += osPage {
+		end := min(off+osPage, len(src))
+		if page := src[off:end]; !bytes.Equal(page, zeroPage[:end-off]) {
+			copy(dst[off:end], page)
+		}
+	}
+	return true
+}
 
 var snapshotMagic = []byte("CQJSNAP2")
 

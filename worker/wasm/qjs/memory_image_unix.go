@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package qjs
+
+func (m *mmapMemory) mapImage(*image) bool { return false }
