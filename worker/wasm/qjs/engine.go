@@ -112,8 +112,9 @@ var interruptImport = &instrument.HostImport{
 
 // Config configures an [Engine].
 type Config struct {
-	// CacheDir, if set, is a wazero compilation cache directory; it only
-	// speeds up compiling in a later process and is never required.
+	// CacheDir, if set, is a wazero compilation cache directory, which also
+	// keeps the rewritten module; it only speeds up starting an engine in a
+	// later process and is never required.
 	CacheDir string
 	// noFuel builds the module without fuel metering, for benchmarks.
 	noFuel bool
@@ -158,14 +159,14 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.stackSize != 0 {
 		stack = cfg.stackSize
 	}
-	info, err := instrument.Rewrite(quickjswasi.QuickJSWASM, instrument.Options{
+	info, err := rewrite(quickjswasi.QuickJSWASM, instrument.Options{
 		StackPointer: 0,
 		StackSize:    stack,
 		DepthBudget:  depth,
 		Host:         hostImport,
 		MoreHosts:    []*instrument.HostImport{interruptImport},
 		NoFuel:       cfg.noFuel,
-	})
+	}, cfg.CacheDir)
 	if err != nil {
 		return nil, fmt.Errorf("qjs: rewrite: %w", err)
 	}
