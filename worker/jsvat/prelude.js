@@ -52,29 +52,56 @@
   }
 
   // --- harden --------------------------------------------------------------
+  // harden freezes root and everything reachable from it through
+  // prototypes and own properties (values, getters and setters), depth
+  // first, last property first, never calling a getter. Primitives are
+  // not pushed and hardened roots return at once: the walk, and so every
+  // proxy trap it runs, is the same as a walk that pushed them.
   const hardened = new WeakSet();
+  const isObj = v => (typeof v === 'object' || typeof v === 'function') && v !== null;
   function harden(root) {
+    if (!isObj(root) || hardened.has(root)) {
+      return root;
+    }
     const todo = [root];
     while (todo.length > 0) {
       const v = todo.pop();
-      if ((typeof v !== 'object' && typeof v !== 'function') || v === null || hardened.has(v)) {
+      if (hardened.has(v)) {
         continue;
       }
       hardened.add(v);
       freeze(v);
-      todo.push(getPrototypeOf(v));
+      const proto = getPrototypeOf(v);
+      if (proto !== null) todo.push(proto);
       const descs = getOwnPropertyDescriptors(v);
-      for (const k of ownKeys(descs)) {
-        const d = descs[k];
+      const ks = ownKeys(descs);
+      for (let i = 0; i < ks.length; i += 1) {
+        const d = descs[ks[i]];
         if ('value' in d) {
-          todo.push(d.value);
+          if (isObj(d.value)) todo.push(d.value);
         } else {
-          todo.push(d.get, d.set);
+          if (isObj(d.get)) todo.push(d.get);
+          if (isObj(d.set)) todo.push(d.set);
         }
       }
     }
     return root;
   }
+  // hardenArgs hardens a rest-parameter array made here, which holds data
+  // properties only and that vat code never saw: as harden(args) would,
+  // but without reading its descriptors (its elements last first).
+  const hardenArgs = args => {
+    hardened.add(args);
+    freeze(args);
+    for (let i = args.length - 1; i >= 0; i -= 1) harden(args[i]);
+    return args;
+  };
+  // sealFresh freezes v, a new object whose prototype and property values
+  // are already hardened (or primitives), and counts it as hardened.
+  const sealFresh = v => {
+    hardened.add(v);
+    return freeze(v);
+  };
   // seal freezes v shallowly and counts it as hardened: for objects made
   // here whose contents are already frozen or are intrinsics.
   const seal = v => {
@@ -188,12 +215,15 @@
     const p = {};
     ifaces.set(p, iface || 'Alleged: presence');
     defineProperty(p, Symbol.toStringTag, { value: iface || 'Alleged: presence' });
-    return harden(p);
+    return sealFresh(p);
   }
   function makeTagged(tag, payload) {
     const t = { [Symbol.toStringTag]: tag, payload };
     tagged.add(t);
-    return harden(t);
+    sealFresh(t);
+    harden(tag); // harden(t) would visit the tag, then the payload
+    harden(payload);
+    return t;
   }
   function getInterfaceOf(v) {
     return ifaces.get(v);
@@ -279,14 +309,14 @@
     send(x, method, args).catch(() => {});
   }
   const E = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => freeze(send(x, method, harden(args))),
+    get: (_t, method) => (...args) => freeze(send(x, method, hardenArgs(args))),
     apply: () => {
       throw TypeError('E(x)(...) is not supported: use E(x).method(...)');
     },
   });
   E.when = (x, onFulfilled, onRejected) => Promise.resolve(x).then(onFulfilled, onRejected);
   E.sendOnly = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => sendOnly(x, method, harden(args)),
+    get: (_t, method) => (...args) => sendOnly(x, method, hardenArgs(args)),
   });
   E.get = x => new Proxy(freeze({}), {
     get: (_t, prop) => Promise.resolve(x).then(v => v[prop]),
@@ -526,6 +556,7 @@
     tagOf: v => v[Symbol.toStringTag],
     makeTagged,
     harden,
+    sealFresh,
     noop: () => {},
     watch: (p, onFulfilled, onRejected) => {
       Promise.resolve(p).then(onFulfilled, onRejected);

@@ -46,11 +46,15 @@ func (f *face) NewPresence(ref vat.VRef, iface string) any {
 
 func (f *face) NewPromise() (any, func(bool, capdata.Value)) {
 	w := f.w()
-	r, ok := w.call('N', "")
-	if !ok {
-		return handle(0), func(bool, capdata.Value) {}
+	h := w.prepared
+	w.prepared = 0
+	if h == 0 {
+		r, ok := w.call('N', "")
+		if !ok {
+			return handle(0), func(bool, capdata.Value) {}
+		}
+		h = w.handleOf(r)
 	}
-	h := w.handleOf(r)
 	w.isPromise[h] = true
 	return h, f.Settler(h)
 }
@@ -124,25 +128,89 @@ func (f *face) Settled(p any) (bool, capdata.Value, bool) {
 
 func (f *face) Invoke(obj any, method string, args []capdata.Value) any {
 	w := f.w()
+	payload, err := invokePayload(obj, 0, method, args)
+	if err != nil {
+		return f.rejected("TypeError", err.Error())
+	}
+	r, ok := w.call('I', payload)
+	if !ok {
+		return handle(0)
+	}
+	if strings.HasPrefix(r, "v") {
+		return w.valueOf(r[1:])
+	}
+	return w.handleOf(strings.TrimPrefix(r, "h"))
+}
+
+// InvokeFollow is Invoke, Classify of the result and WatchKey of it in one
+// glue call (liveslots.Follower). A method's primitive result comes back
+// as itself; a promise that only its own then can follow is watched there
+// too; other results are watched by a second call.
+func (f *face) InvokeFollow(obj any, method string, args []capdata.Value, key string, settled func(bool, capdata.Value)) (any, bool) {
+	w := f.w()
+	n := w.addWatch(key, settled)
+	payload, err := invokePayload(obj, n, method, args)
+	if err != nil {
+		p := f.rejected("TypeError", err.Error())
+		f.watchNumbered(p, n)
+		return p, true
+	}
+	r, ok := w.call('F', payload)
+	if !ok || r == "" {
+		return handle(0), false
+	}
+	switch r[0] {
+	case 'v':
+		v := w.valueOf(r[1:])
+		wt := w.watches[n]
+		wt.value, wt.valued = v, true
+		w.watches[n] = wt
+		return v, false
+	case 'w':
+		h := w.handleOf(r[1:])
+		w.isPromise[h] = true
+		return h, true
+	case 'p':
+		h := w.handleOf(r[1:])
+		w.isPromise[h] = true
+		f.watchNumbered(h, n)
+		return h, true
+	}
+	h := w.handleOf(strings.TrimPrefix(r, "h"))
+	f.watchNumbered(h, n)
+	return h, false
+}
+
+// invokePayload is the glue's [target, (watch,) method, arg wire...].
+func invokePayload(obj any, watch uint64, method string, args []capdata.Value) (string, error) {
 	h, _ := obj.(handle)
 	var b strings.Builder
 	b.WriteByte('[')
 	b.WriteString(strconv.FormatUint(uint64(h), 10))
 	b.WriteByte(',')
+	if watch != 0 {
+		b.WriteString(strconv.FormatUint(watch, 10))
+		b.WriteByte(',')
+	}
 	appendString(&b, method)
-	b.WriteString(`,["a"`)
 	for i, a := range args {
 		b.WriteByte(',')
 		if err := appendWire(&b, a, 1); err != nil {
-			return f.rejected("TypeError", fmt.Sprintf("argument %d: %v", i, err))
+			return "", fmt.Errorf("argument %d: %v", i, err)
 		}
 	}
-	b.WriteString("]]")
-	r, ok := w.call('I', b.String())
-	if !ok {
-		return handle(0)
+	b.WriteByte(']')
+	return b.String(), nil
+}
+
+// valueOf decodes the wire of a primitive the glue returned for a result.
+func (w *Worker) valueOf(s string) capdata.Value {
+	v, err := w.decode(s)
+	if err != nil {
+		w.fatal(fmt.Errorf("wasm worker: result: %w", err))
+		return nil
 	}
-	return w.handleOf(r)
+	return v
 }
 
 // rejected returns a promise rejected with a new error.
@@ -156,12 +224,31 @@ func (f *face) Watch(v any, settled func(bool, capdata.Value)) { f.WatchKey(v, "
 
 // WatchKey is Watch with a key that names settled in snapshots ("" for none).
 func (f *face) WatchKey(v any, key string, settled func(bool, capdata.Value)) {
-	w := f.w()
-	h, _ := v.(handle)
+	f.watchNumbered(v, f.w().addWatch(key, settled))
+}
+
+// addWatch registers a Watch callback and returns its number.
+func (w *Worker) addWatch(key string, settled func(bool, capdata.Value)) uint64 {
 	w.nextWatch++
 	n := w.nextWatch
 	w.watches[n] = watch{key: key, settled: settled}
-	w.call('W', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatUint(n, 10)+"]")
+	return n
+}
+
+// watchNumbered has the glue watch v (a handle, or a value Invoke
+// returned as itself) for the registered callback n.
+func (f *face) watchNumbered(v any, n uint64) {
+	w := f.w()
+	if h, ok := v.(handle); ok {
+		w.call('W', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatUint(n, 10)+"]")
+		return
+	}
+	s, err := encodeWire(v)
+	if err != nil {
+		w.fatal(fmt.Errorf("wasm worker: watch: %w", err))
+		return
+	}
+	w.call('W', "[0,"+strconv.FormatUint(n, 10)+","+s+"]")
 }
 
 func (f *face) RunJobs() {
@@ -192,11 +279,12 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		return "0", nil
 	case opSend, opSendOnly:
 		var m struct {
-			target handle
-			method string
-			args   []capdata.Value
+			target  handle
+			method  string
+			args    []capdata.Value
+			promise handle
 		}
-		if err := w.sendArgs(payload, &m.target, &m.method, &m.args); err != nil {
+		if err := w.sendArgs(payload, &m.target, &m.method, &m.args, &m.promise); err != nil {
 			return "", err
 		}
 		ref, _ := w.ls.RefOf(m.target)
@@ -206,7 +294,9 @@ func (w *Worker) host(op int, payload string) (string, error) {
 			}
 			return "", nil
 		}
+		w.prepared = m.promise
 		p, _ := w.ls.Send(ref, m.method, m.args).(handle)
+		w.prepared = 0
 		return strconv.FormatUint(uint64(p), 10), nil
 	case opConsole:
 		level, line, _ := strings.Cut(payload, "\x00")
@@ -311,6 +401,19 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		return w.kser(payload)
 	case opKunser:
 		return w.kunser(payload)
+	case opWatchedValue:
+		// A result the glue returned as itself (InvokeFollow) has settled.
+		n, err := strconv.ParseUint(payload, 10, 64)
+		if err != nil {
+			return "", throwErr("watchedValue: bad arguments")
+		}
+		wt, ok := w.watches[n]
+		if !ok || !wt.valued {
+			return "", nil
+		}
+		delete(w.watches, n)
+		wt.settled(false, wt.value)
+		return "", nil
 	case opWatched:
 		var m []json.RawMessage
 		var n uint64
@@ -337,14 +440,17 @@ func (w *Worker) host(op int, payload string) (string, error) {
 // throwErr is a host-call error JS sees as a TypeError with message.
 func throwErr(message string) error { return &qjs.Throw{Message: message} }
 
-// sendArgs parses [target, method, args wire].
-func (w *Worker) sendArgs(payload string, target *handle, method *string, args *[]capdata.Value) error {
+// sendArgs parses [target, method, args wire] and, for a send with a
+// result, the handle of the promise the glue made for it.
+func (w *Worker) sendArgs(payload string, target *handle, method *string, args *[]capdata.Value, promise *handle) error {
 	var m []json.RawMessage
-	var t uint32
-	if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 3 || json.Unmarshal(m[0], &t) != nil || json.Unmarshal(m[1], method) != nil {
+	var t, p uint32
+	if json.Unmarshal([]byte(payload), &m) != nil || len(m) < 3 || len(m) > 4 || json.Unmarshal(m[0], &t) != nil || json.Unmarshal(m[1], method) != nil ||
+		(len(m) == 4 && (json.Unmarshal(m[3], &p) != nil || p == 0)) {
 		return throwErr("send: bad arguments")
 	}
 	*target = w.seen(handle(t))
+	*promise = w.seen(handle(p))
 	v, err := w.decode(string(m[2]))
 	if err != nil {
 		return throwErr(err.Error())

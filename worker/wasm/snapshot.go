@@ -35,6 +35,10 @@ var ErrBadSnapshot = errors.New("wasm: malformed vat snapshot")
 type watch struct {
 	key     string
 	settled func(bool, capdata.Value)
+	// value is what settled gets, if valued: a primitive result the glue
+	// returned as itself, reported in a later job of the same delivery.
+	value  capdata.Value
+	valued bool
 }
 
 const (
@@ -49,6 +53,8 @@ type savedWorker struct {
 	Watches   []savedWatch    `json:"watches"`
 	Promises  []handle        `json:"promises"`
 	Kept      []handle        `json:"kept"`
+	// Release are the handles the next glue call tells the instance to forget.
+	Release []handle `json:"release,omitempty"`
 }
 
 type savedWatch struct {
@@ -101,7 +107,7 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	}
 	s := savedWorker{Liveslots: ls, NextWatch: w.nextWatch}
 	for n, wt := range w.watches {
-		if wt.key == "" {
+		if wt.key == "" || wt.valued {
 			return nil, fmt.Errorf("wasm worker: watch %d cannot be saved", n)
 		}
 		s.Watches = append(s.Watches, savedWatch{N: n, Key: wt.key})
@@ -109,6 +115,7 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	slices.SortFunc(s.Watches, func(a, b savedWatch) int { return cmp(a.N, b.N) })
 	s.Promises = sortedHandles(w.isPromise)
 	s.Kept = sortedHandles(w.kept)
+	s.Release = w.release
 	return w.in.AppendSnapshot(encodeState(s))
 }
 
@@ -165,7 +172,7 @@ func DecodeVatSnapshot(b []byte) (*VatSnapshot, error) {
 	if err := json.Unmarshal(b[head:head+int(n)], &s.state); err != nil {
 		return nil, fmt.Errorf("%w: state: %v", ErrBadSnapshot, err)
 	}
-	for _, list := range [][]handle{s.state.Promises, s.state.Kept} {
+	for _, list := range [][]handle{s.state.Promises, s.state.Kept, s.state.Release} {
 		for _, h := range list {
 			if h == 0 {
 				return nil, fmt.Errorf("%w: handle 0", ErrBadSnapshot)
@@ -216,6 +223,7 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	for _, h := range s.state.Kept {
 		w.kept[h] = true
 	}
+	w.release = s.state.Release
 	w.in, err = e.Restore(s.heap, qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host})
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: restore: %w", err)

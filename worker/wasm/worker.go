@@ -71,6 +71,7 @@ const (
 	opUnserialize
 	opRegisterVirtual
 	opWatchablePromise
+	opWatchedValue
 )
 
 // maxKunserSlots bounds the slots kunser accepts.
@@ -165,6 +166,12 @@ type Worker struct {
 	kept      map[handle]bool
 	// hostCalls counts the calls vat code made to Go.
 	hostCalls int
+	// prepared is the promise the glue made for the send under way, which
+	// NewPromise returns (0 if none).
+	prepared handle
+	// release are the handles the instance is to forget, sorted, told in
+	// the prefix of the next glue call.
+	release []handle
 	// moduleFn is the bundle's module body until the startVat delivery
 	// evaluates it (Evaluate); zero once evaluated.
 	moduleFn qjs.Value
@@ -333,9 +340,10 @@ func (w *Worker) budget() int64 {
 
 // MeteringVersion names the computron schedule this worker charges.
 // Version 2: the passable checks run inside the instance and vat code is
-// strict, so deliveries burn other fuel than version 1's.
+// strict, so deliveries burn other fuel than version 1's. Version 3: the
+// glue does far less work per delivery (see docs/design-notes.md).
 func (w *Worker) MeteringVersion() string {
-	return MeteringPrefix + "2 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
+	return MeteringPrefix + "3 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
 }
 
 // Deliver runs one delivery to completion.
@@ -366,7 +374,9 @@ func (w *Worker) Deliver(d vat.Delivery, sys vat.Syscaller) (out vat.Outcome) {
 // sweep lets the instance forget the handles liveslots no longer holds:
 // those Go saw during this delivery that liveslots did not keep, and the
 // promises it kept earlier and has since retired. The order of the
-// release is sorted, so the instance's work is the same on every run.
+// release is sorted, so the instance's work is the same on every run. The
+// release rides on the next glue call, in the next delivery (a snapshot
+// keeps it), rather than costing a call of its own.
 func (w *Worker) sweep() {
 	var drop []handle
 	for h := range w.fresh {
@@ -388,17 +398,10 @@ func (w *Worker) sweep() {
 		return
 	}
 	slices.Sort(drop)
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, h := range drop {
+	for _, h := range drop {
 		delete(w.isPromise, h)
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatUint(uint64(h), 10))
 	}
-	b.WriteByte(']')
-	w.call('D', b.String())
+	w.release = drop
 }
 
 // Interrupt stops the delivery under way, from any goroutine; the vat's
@@ -414,7 +417,22 @@ func (w *Worker) Close() error {
 // call runs a glue operation. A failure of vat code (fuel, memory, stack)
 // or of the glue fails the delivery; ok is false then.
 func (w *Worker) call(op byte, payload string) (string, bool) {
-	r, err := w.in.Call(w.dispatch, string(op)+payload)
+	s := string(op) + payload
+	if len(w.release) > 0 {
+		var b strings.Builder
+		b.WriteString("D[")
+		for i, h := range w.release {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatUint(uint64(h), 10))
+		}
+		b.WriteByte(']')
+		b.WriteString(s)
+		s = b.String()
+		w.release = nil
+	}
+	r, err := w.in.Call(w.dispatch, s)
 	if err != nil {
 		w.fatal(err)
 		return "", false
