@@ -2,7 +2,9 @@ package cooper_test
 
 import (
 	"maps"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/worker/wasm"
 )
 
 // TestWasmWorkerSuite runs the JS vat tests on the wasm worker.
@@ -207,5 +210,88 @@ func TestEngineFollowsVat(t *testing.T) {
 	defer k.Close()
 	if rejected, v := call(t, k, "m", "alloc", 5.0); rejected || v != 5.0 {
 		t.Fatalf("alloc = %s", capdata.Format(v))
+	}
+}
+
+// TestMeteringVersionKept: JS vats created under a wasm metering version
+// keep it: a full replay, a restart from their snapshots and Verify find
+// the computrons they recorded, and they go on with the code they were
+// recorded with; a new kernel's vats get the current version.
+func TestMeteringVersionKept(t *testing.T) {
+	cfg, err := cooper.ReadConfig(filepath.Join("demo", "pingpong", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metering := func(k *kernel.Kernel, name string) string {
+		t.Helper()
+		id, err := k.FindVat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts, err := k.State().VatOptions(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opts.MeteringVersion
+	}
+	for _, version := range wasm.Versions() {
+		t.Run(strconv.Itoa(version), func(t *testing.T) {
+			prefix := wasm.MeteringPrefix + strconv.Itoa(version) + " "
+			dir := t.TempDir()
+			k, err := cooper.Init(dir, cfg, cooper.Options{JSWorker: "wasm", JSMeteringVersion: version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.Run(kernel.UntilEmpty()); err != nil { // the bootstrap
+				t.Fatal(err)
+			}
+			want := 0.0
+			round := func(k *kernel.Kernel, n float64) {
+				t.Helper()
+				want += n
+				if rejected, v := call(t, k, "alice", "sequential", n); rejected || v != want {
+					t.Fatalf("alice.sequential(%v) = %s, want %v", n, capdata.Format(v), want)
+				}
+				if err := k.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			round(k, 5)
+			if m := metering(k, "alice"); !strings.HasPrefix(m, prefix) {
+				t.Fatalf("alice is metered by %q", m)
+			}
+			if err := k.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for _, opts := range []cooper.Options{{FullReplay: true}, {}} {
+				k, err := cooper.Open(dir, opts)
+				if err != nil {
+					t.Fatalf("reopen (full replay %v): %v", opts.FullReplay, err)
+				}
+				round(k, 3)
+				if m := metering(k, "bob"); !strings.HasPrefix(m, prefix) {
+					t.Fatalf("bob is metered by %q after a reopen", m)
+				}
+				if err := k.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ok, err := cooper.Verify(dir, cooper.Options{}, nil, func(r kernel.VerifyResult) {
+				if r.Err != nil {
+					t.Errorf("verify %s: %v", r.Vat, r.Err)
+				}
+			})
+			if err != nil || !ok {
+				t.Fatalf("verify: %v, %v", ok, err)
+			}
+		})
+	}
+	k, err := cooper.Init(t.TempDir(), cfg, cooper.Options{JSWorker: "wasm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if m := metering(k, "alice"); !strings.HasPrefix(m, wasm.MeteringPrefix+strconv.Itoa(wasm.CurrentVersion)+" ") {
+		t.Fatalf("a new vat is metered by %q", m)
 	}
 }

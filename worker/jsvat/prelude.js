@@ -87,12 +87,11 @@
     }
     return root;
   }
-  // hardenArgs hardens a rest-parameter array made here, which holds data
-  // properties only and that vat code never saw: as harden(args) would,
-  // but without reading its descriptors (its elements last first).
+  // hardenArgs hardens the elements of a rest-parameter array made here,
+  // last first, as harden(args) would visit them. The array itself is
+  // only ever read, by send and the bridge: vat code never sees it, so it
+  // need not be frozen.
   const hardenArgs = args => {
-    hardened.add(args);
-    freeze(args);
     for (let i = args.length - 1; i >= 0; i -= 1) harden(args[i]);
     return args;
   };
@@ -308,16 +307,33 @@
     }
     send(x, method, args).catch(() => {});
   }
-  const E = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => freeze(send(x, method, hardenArgs(args))),
-    apply: () => {
-      throw TypeError('E(x)(...) is not supported: use E(x).method(...)');
+  // E(x) is a proxy of a frozen empty object (so E(x)() is not a function)
+  // whose get makes the sending functions; the proxies share their handler
+  // and find x by their target.
+  const eTargets = new WeakMap(); // E's proxy target → x
+  const eHandler = {
+    get: (t, method) => {
+      const x = eTargets.get(t);
+      return (...args) => freeze(send(x, method, hardenArgs(args)));
     },
-  });
+  };
+  const E = x => {
+    const t = freeze({});
+    eTargets.set(t, x);
+    return new Proxy(t, eHandler);
+  };
   E.when = (x, onFulfilled, onRejected) => Promise.resolve(x).then(onFulfilled, onRejected);
-  E.sendOnly = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => sendOnly(x, method, hardenArgs(args)),
-  });
+  const eOnlyHandler = {
+    get: (t, method) => {
+      const x = eTargets.get(t);
+      return (...args) => sendOnly(x, method, hardenArgs(args));
+    },
+  };
+  E.sendOnly = x => {
+    const t = freeze({});
+    eTargets.set(t, x);
+    return new Proxy(t, eOnlyHandler);
+  };
   E.get = x => new Proxy(freeze({}), {
     get: (_t, prop) => Promise.resolve(x).then(v => v[prop]),
   });

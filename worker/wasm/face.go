@@ -19,6 +19,9 @@ type face Worker
 
 func (f *face) w() *Worker { return (*Worker)(f) }
 
+// followFace is the face of a glue that has InvokeFollow (liveslots.Follower).
+type followFace struct{ *face }
+
 func (f *face) StartVat(params capdata.Value) (any, error) {
 	w := f.w()
 	p, err := encodeWire(params)
@@ -128,6 +131,9 @@ func (f *face) Settled(p any) (bool, capdata.Value, bool) {
 
 func (f *face) Invoke(obj any, method string, args []capdata.Value) any {
 	w := f.w()
+	if !w.gen.follows {
+		return f.invokeV2(obj, method, args)
+	}
 	payload, err := invokePayload(obj, 0, method, args)
 	if err != nil {
 		return f.rejected("TypeError", err.Error())
@@ -142,11 +148,36 @@ func (f *face) Invoke(obj any, method string, args []capdata.Value) any {
 	return w.handleOf(strings.TrimPrefix(r, "h"))
 }
 
+// invokeV2 is Invoke for the glue of version 2: [id, method, ["a",
+// arg wire...]] answered with the handle of the result.
+func (f *face) invokeV2(obj any, method string, args []capdata.Value) any {
+	w := f.w()
+	h, _ := obj.(handle)
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(strconv.FormatUint(uint64(h), 10))
+	b.WriteByte(',')
+	appendString(&b, method)
+	b.WriteString(`,["a"`)
+	for i, a := range args {
+		b.WriteByte(',')
+		if err := appendWire(&b, a, 1); err != nil {
+			return f.rejected("TypeError", fmt.Sprintf("argument %d: %v", i, err))
+		}
+	}
+	b.WriteString("]]")
+	r, ok := w.call('I', b.String())
+	if !ok {
+		return handle(0)
+	}
+	return w.handleOf(r)
+}
+
 // InvokeFollow is Invoke, Classify of the result and WatchKey of it in one
 // glue call (liveslots.Follower). A method's primitive result comes back
 // as itself; a promise that only its own then can follow is watched there
 // too; other results are watched by a second call.
-func (f *face) InvokeFollow(obj any, method string, args []capdata.Value, key string, settled func(bool, capdata.Value)) (any, bool) {
+func (f followFace) InvokeFollow(obj any, method string, args []capdata.Value, key string, settled func(bool, capdata.Value)) (any, bool) {
 	w := f.w()
 	n := w.addWatch(key, settled)
 	payload, err := invokePayload(obj, n, method, args)
@@ -296,7 +327,10 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		}
 		w.prepared = m.promise
 		p, _ := w.ls.Send(ref, m.method, m.args).(handle)
-		w.prepared = 0
+		if w.prepared != 0 || p != m.promise && w.gen.follows {
+			w.prepared = 0
+			return "", fmt.Errorf("wasm worker: send: the result is not the promise the glue made")
+		}
 		return strconv.FormatUint(uint64(p), 10), nil
 	case opConsole:
 		level, line, _ := strings.Cut(payload, "\x00")
@@ -440,17 +474,49 @@ func (w *Worker) host(op int, payload string) (string, error) {
 // throwErr is a host-call error JS sees as a TypeError with message.
 func throwErr(message string) error { return &qjs.Throw{Message: message} }
 
-// sendArgs parses [target, method, args wire] and, for a send with a
-// result, the handle of the promise the glue made for it.
+// sendArgs parses [target, result promise (0 for none), arg wire...] NUL
+// method.
 func (w *Worker) sendArgs(payload string, target *handle, method *string, args *[]capdata.Value, promise *handle) error {
+	if !w.gen.follows {
+		return w.sendArgsV2(payload, target, method, args)
+	}
+	bad := throwErr("send: bad arguments")
+	j, name, ok := strings.Cut(payload, "\x00")
+	if !ok {
+		return bad
+	}
+	j, ok = strings.CutPrefix(j, "[")
+	ts, j, ok2 := strings.Cut(j, ",")
+	k := strings.IndexAny(j, ",]")
+	if !ok || !ok2 || k < 0 {
+		return bad
+	}
+	t, err1 := strconv.ParseUint(ts, 10, 32)
+	p, err2 := strconv.ParseUint(j[:k], 10, 32)
+	if err1 != nil || err2 != nil {
+		return bad
+	}
+	v, err := w.decode(`["a"` + j[k:])
+	if err != nil {
+		return throwErr(err.Error())
+	}
+	list, ok := v.([]capdata.Value)
+	if !ok {
+		return bad
+	}
+	*target, *promise, *method, *args = w.seen(handle(t)), w.seen(handle(p)), name, list
+	return nil
+}
+
+// sendArgsV2 parses the send of the glue of version 2: [target, method,
+// args wire].
+func (w *Worker) sendArgsV2(payload string, target *handle, method *string, args *[]capdata.Value) error {
 	var m []json.RawMessage
-	var t, p uint32
-	if json.Unmarshal([]byte(payload), &m) != nil || len(m) < 3 || len(m) > 4 || json.Unmarshal(m[0], &t) != nil || json.Unmarshal(m[1], method) != nil ||
-		(len(m) == 4 && (json.Unmarshal(m[3], &p) != nil || p == 0)) {
+	var t uint32
+	if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 3 || json.Unmarshal(m[0], &t) != nil || json.Unmarshal(m[1], method) != nil {
 		return throwErr("send: bad arguments")
 	}
 	*target = w.seen(handle(t))
-	*promise = w.seen(handle(p))
 	v, err := w.decode(string(m[2]))
 	if err != nil {
 		return throwErr(err.Error())

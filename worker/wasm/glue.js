@@ -141,8 +141,21 @@
     if (v === null) return null;
     throw new PassError('wasm worker: not a scalar');
   }
+  // text is the wire text of w, a wire value: JSON.stringify's, which
+  // costs more than writing a number or a boolean (a number in the wire is
+  // finite and not -0, so its JSON is its string).
+  const text = w => {
+    switch (typeof w) {
+      case 'number':
+        return `${w}`;
+      case 'boolean':
+        return w ? 'true' : 'false';
+      default:
+        return stringify(w);
+    }
+  };
   // wire returns the wire text of v, or throws a PassError.
-  const wire = v => stringify(enc(v));
+  const wire = v => text(enc(v));
   // passMessage is the message of a PassError, or rethrows anything else.
   const passMessage = e => {
     if (e instanceof PassError) return e.message;
@@ -152,13 +165,16 @@
   // --- wire → JS -----------------------------------------------------------------
   // dec builds the value of w hardened: the arrays and records it makes
   // are new, so each is frozen and counted as hardened as it is made; the
-  // objects its handles name are pushed on refs, for hardenRefs. That
+  // objects its handles name are pushed on pending, for hardenFrom. That
   // hardens the same objects in the same order as harden() of the whole
   // value would, which visits them last first (so that a proxy among them
   // sees the same traps): a tagged value's payload is hardened when it is
-  // made, as makeTagged does, and the rest at the end.
+  // made, as makeTagged does, and the rest at the end. pending is a stack:
+  // a decode that starts while another hardens (in a proxy trap) works
+  // above it.
   const specials = { NaN, Infinity, '-Infinity': -Infinity, '-0': -0 };
-  function dec(w, refs) {
+  const pending = [];
+  function dec(w) {
     if (typeof w !== 'object' || w === null) return w;
     switch (w[0]) {
       case 'u': return undefined;
@@ -167,39 +183,39 @@
       case 'y': return wellKnown.has(w[1]) ? wellKnown.get(w[1]) : w[1];
       case 'a': {
         const out = [];
-        for (let i = 1; i < w.length; i += 1) out.push(dec(w[i], refs));
+        for (let i = 1; i < w.length; i += 1) out.push(dec(w[i]));
         return env.sealFresh(out);
       }
       case 'r': {
         const out = {};
         // harden() visits the properties in their order: array-index keys
-        // first, ascending; so with such keys, refs go by key.
+        // first, ascending; so with such keys, pending goes by key.
         const blocks = indexKeyed(w) ? new Map() : undefined;
-        const base = refs.length;
+        const base = pending.length;
         for (let i = 1; i < w.length; i += 2) {
-          const start = refs.length;
-          defineProperty(out, w[i], { value: dec(w[i + 1], refs), writable: true, enumerable: true, configurable: true });
-          if (blocks !== undefined) blocks.set(String(w[i]), refs.slice(start));
+          const start = pending.length;
+          defineProperty(out, w[i], { value: dec(w[i + 1]), writable: true, enumerable: true, configurable: true });
+          if (blocks !== undefined) blocks.set(String(w[i]), pending.slice(start));
         }
         if (blocks !== undefined) {
-          refs.length = base;
+          pending.length = base;
           for (const k of Reflect.ownKeys(out)) {
             const b = blocks.get(k);
-            for (let j = 0; j < b.length; j += 1) refs.push(b[j]);
+            for (let j = 0; j < b.length; j += 1) pending.push(b[j]);
           }
         }
         return env.sealFresh(out);
       }
       case 't': {
-        const start = refs.length;
-        const payload = dec(w[2], refs);
-        hardenRefs(refs, start);
+        const start = pending.length;
+        const payload = dec(w[2]);
+        hardenFrom(start);
         return env.makeTagged(w[1], payload);
       }
       case 'e': return env.makeError(w[1], w[2]);
       case 'h': {
         const v = obj(w[1]);
-        if ((typeof v === 'object' || typeof v === 'function') && v !== null) refs.push(v);
+        if ((typeof v === 'object' || typeof v === 'function') && v !== null) pending.push(v);
         return v;
       }
       default: throw Error(`wasm worker: bad wire tag ${stringify(w[0])}`);
@@ -213,17 +229,28 @@
     }
     return false;
   };
-  // hardenRefs hardens refs from start on, last first, and drops them.
-  const hardenRefs = (refs, start) => {
-    for (let i = refs.length - 1; i >= start; i -= 1) env.harden(refs[i]);
-    refs.length = start;
+  // hardenFrom hardens pending from base on, last first, and drops them.
+  const hardenFrom = base => {
+    const end = pending.length;
+    if (end === base) return;
+    try {
+      for (let i = end - 1; i >= base; i -= 1) env.harden(pending[i]);
+    } finally {
+      pending.length = base;
+    }
   };
   // undecoded returns the hardened value of a parsed wire value.
   const undecoded = w => {
     if (typeof w !== 'object' || w === null) return w;
-    const refs = [];
-    const v = dec(w, refs);
-    hardenRefs(refs, 0);
+    const base = pending.length;
+    let v;
+    try {
+      v = dec(w);
+    } catch (e) {
+      pending.length = base;
+      throw e;
+    }
+    hardenFrom(base);
     return v;
   };
   // unwire decodes wire text into a hardened value.
@@ -238,22 +265,18 @@
     }
     return String(method);
   };
-  // sendArgs is the wire of a send: [target handle, method, args wire]
-  // and, for a send with a result, the handle of its promise, made here
-  // for Go's NewPromise to take (rather than a call back for it).
-  // args is the rest-parameter array the prelude's E made and hardened: a
-  // genuine array, so only its elements need the passable checks (as in
-  // the goja bridge).
-  const sendArgs = (x, method, args, kit) => {
-    const name = methodName(method);
-    const a = ['a'];
+  // argsText is the wire text of a send's arguments, each after a comma.
+  // args is the rest-parameter array the prelude's E made: a genuine
+  // array, so only its elements need the passable checks (as in the goja
+  // bridge).
+  const argsText = (name, args) => {
+    let s = '';
     try {
-      for (let i = 0; i < args.length; i += 1) a.push(enc(args[i]));
+      for (let i = 0; i < args.length; i += 1) s += `,${text(enc(args[i]))}`;
     } catch (e) {
       throw TypeError(`cannot send ${name}: ${passMessage(e)}`);
     }
-    if (kit === undefined) return stringify([hid(x), name, a]);
-    return stringify([hid(x), name, a, newKit(kit)]);
+    return s;
   };
   const presences = new WeakSet(); // what P made
   const kits = new Map(); // promise id → { promise, resolve, reject }
@@ -270,9 +293,20 @@
     // A presence (P) is an import for good: liveslots registers it under its
     // vref as it is made and never drops it; other objects ask Go.
     isRemote: x => presences.has(x) || (idOf.has(x) && call(OP.isRemote, String(idOf.get(x))) === '1'),
-    send: (x, method, args) => obj(Number(call(OP.send, sendArgs(x, method, args, Promise.withResolvers())))),
+    // send and sendOnly tell Go [target handle, result handle (0 for
+    // none), arg wire...] NUL method; the result's promise is made here,
+    // for Go's NewPromise to take (rather than a call back for it).
+    send: (x, method, args) => {
+      const name = methodName(method);
+      const s = argsText(name, args);
+      const kit = Promise.withResolvers();
+      call(OP.send, `[${hid(x)},${newKit(kit)}${s}]\u0000${name}`);
+      return kit.promise;
+    },
     sendOnly: (x, method, args) => {
-      call(OP.sendOnly, sendArgs(x, method, args));
+      const name = methodName(method);
+      const s = argsText(name, args);
+      call(OP.sendOnly, `[${hid(x)},0${s}]\u0000${name}`);
     },
     console: (level, line) => {
       call(OP.console, `${level}\u0000${line}`);
@@ -378,6 +412,7 @@
         return String(v);
     }
   };
+  const noArgs = Object.freeze([]);
   const rejected = (name, message) => Promise.reject(env.makeError(name, message));
   // classify is "r" + the interface of a remotable, "p" for a promise, else "".
   const classify = v => {
@@ -421,10 +456,18 @@
     }
     // The arguments are hardened as harden(args) would (the array itself
     // is never seen by vat code).
-    const refs = [];
-    const args = [];
-    for (let i = from; i < m.length; i += 1) args.push(dec(m[i], refs));
-    hardenRefs(refs, 0);
+    let args = noArgs;
+    if (m.length > from) {
+      const base = pending.length;
+      args = [];
+      try {
+        for (let i = from; i < m.length; i += 1) args.push(dec(m[i]));
+      } catch (e) {
+        pending.length = base;
+        throw e;
+      }
+      hardenFrom(base);
+    }
     try {
       return Reflect.apply(f, target, args);
     } catch (e) {
@@ -513,7 +556,7 @@
     I: s => {
       const m = parse(s);
       const res = invoke(m[0], m[1], m, 2);
-      return byValue(res) ? `v${stringify(encScalar(res))}` : `h${hid(res)}`;
+      return byValue(res) ? `v${text(encScalar(res))}` : `h${hid(res)}`;
     },
     // follow([id, watch id, method, arg wire...]): invoke, then what C and W
     // would do with the result: "v" + the wire of a primitive result,
@@ -527,7 +570,7 @@
         queueJob(() => {
           host(OP.watchedValue, n);
         });
-        return `v${stringify(encScalar(res))}`;
+        return `v${text(encScalar(res))}`;
       }
       const id = hid(res);
       const c = classify(res);

@@ -13,7 +13,6 @@ import (
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/liveslots"
 	"github.com/cooper-kernel/cooper/vat"
-	"github.com/cooper-kernel/cooper/worker/jsvat"
 	"github.com/cooper-kernel/cooper/worker/wasm/qjs"
 )
 
@@ -71,26 +70,31 @@ type VatSnapshot struct {
 // SnapshotBuild names the code that snapshots of this worker belong to: the
 // instrumented module, the glue and prelude sources and the snapshot and
 // metering formats. A snapshot of another build is never loaded.
-func (w *Worker) SnapshotBuild() string { return build(w.in.Engine()) }
+func (w *Worker) SnapshotBuild() string { return build(w.in.Engine(), w.gen) }
 
-func build(e *qjs.Engine) string {
+func build(e *qjs.Engine, g *generation) string {
 	h := sha256.New()
 	for _, part := range []string{"cooper-wasm-vat-snapshot", strconv.Itoa(vatSnapshotVersion),
-		strconv.Itoa(FuelPerComputron), e.ModuleHash(), glueSource, jsvat.Prelude, jsvat.Passable, moduleHead, moduleTail} {
+		strconv.Itoa(FuelPerComputron), e.ModuleHash(), g.glue, g.prelude, g.passable, moduleHead, moduleTail} {
 		binary.Write(h, binary.LittleEndian, uint64(len(part)))
 		h.Write([]byte(part))
 	}
 	return "wasm-" + hex.EncodeToString(h.Sum(nil))
 }
 
-// Build returns the snapshot build of this binary's wasm workers (see
-// [Worker.SnapshotBuild]); it compiles the module on first use.
-func (m *Maker) Build() (string, error) {
+// Build returns the snapshot build of this binary's wasm workers for spec
+// (see [Worker.SnapshotBuild]: its generation's); it compiles the module
+// on first use.
+func (m *Maker) Build(spec vat.Spec) (string, error) {
 	e, err := qjs.Shared()
 	if err != nil {
 		return "", fmt.Errorf("wasm worker: %w", err)
 	}
-	return build(e), nil
+	gen, err := m.generation(spec)
+	if err != nil {
+		return "", err
+	}
+	return build(e, gen), nil
 }
 
 // Snapshot returns the vat's whole state between deliveries.
@@ -204,8 +208,12 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
-	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
-	w.ls, err = liveslots.Restore(spec.ID, (*face)(w), s.state.Liveslots)
+	gen, err := m.generation(spec)
+	if err != nil {
+		return nil, err
+	}
+	w := newWorker(spec, gen)
+	w.ls, err = liveslots.Restore(spec.ID, w.face(), s.state.Liveslots)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 	}

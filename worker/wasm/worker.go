@@ -12,7 +12,6 @@
 package wasm
 
 import (
-	"crypto/sha256"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -29,9 +28,6 @@ import (
 	"github.com/cooper-kernel/cooper/worker/jsvat"
 	"github.com/cooper-kernel/cooper/worker/wasm/qjs"
 )
-
-//go:embed glue.js
-var glueSource string
 
 // FuelPerComputron converts the instance's fuel (about one wasm instruction
 // per unit) into computrons, the unit of delivery limits and meters.
@@ -81,6 +77,10 @@ const maxKunserSlots = 10_000
 type Options struct {
 	// MemoryLimit caps each vat's linear memory in bytes (DefaultMemoryLimit if 0).
 	MemoryLimit uint64
+	// Version is the metering version of the vats it creates (0: the
+	// newest, CurrentVersion): a network keeps the one all its nodes have
+	// until it upgrades. A vat it restores keeps its own.
+	Version int
 }
 
 // Maker starts wasm workers. Every maker of the process shares one
@@ -98,21 +98,22 @@ type prepared struct {
 	template *qjs.Snapshot
 }
 
-var shared = sync.OnceValues(func() (prepared, error) {
+// prepare makes the template of generation g (see generation.shared).
+func prepare(g *generation) (prepared, error) {
 	e, err := qjs.Shared()
 	if err != nil {
 		return prepared{}, err
 	}
-	t, err := prepareTemplate(e)
+	t, err := prepareTemplate(e, g)
 	if err != nil {
 		return prepared{}, err
 	}
 	return prepared{e, t}, nil
-})
+}
 
-// prepareTemplate runs the prelude and the glue in a fresh instance and
-// snapshots it.
-func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
+// prepareTemplate runs the prelude and the glue of generation g in a fresh
+// instance and snapshots it.
+func prepareTemplate(e *qjs.Engine, g *generation) (*qjs.Snapshot, error) {
 	in, err := e.New(qjs.Options{})
 	if err != nil {
 		return nil, err
@@ -121,11 +122,11 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 	in.SetFuel(math.MaxInt64 / 2)
 	// The prelude and the passable checks, as [prelude, passable].
 	expr := func(src string) string { return strings.TrimRight(strings.TrimSpace(src), ";") }
-	prelude, err := in.Eval("[\n"+expr(jsvat.Prelude)+",\n"+expr(jsvat.Passable)+"\n]", "cooper-prelude.js")
+	prelude, err := in.Eval("[\n"+expr(g.prelude)+",\n"+expr(g.passable)+"\n]", "cooper-prelude.js")
 	if err != nil {
 		return nil, fmt.Errorf("prelude: %w", err)
 	}
-	glue, err := in.Eval(glueSource, "cooper-glue.js")
+	glue, err := in.Eval(g.glue, "cooper-glue.js")
 	if err != nil {
 		return nil, fmt.Errorf("glue: %w", err)
 	}
@@ -150,6 +151,7 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 // Worker runs one JS vat in its own wasm instance.
 type Worker struct {
 	spec     vat.Spec
+	gen      *generation
 	in       *qjs.Instance
 	ls       *liveslots.Liveslots
 	dispatch qjs.Value
@@ -238,16 +240,20 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 			return nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(jsvat.BuiltinModules, ", "))
 		}
 	}
-	p, err := shared()
+	gen, err := m.generation(spec)
+	if err != nil {
+		return nil, err
+	}
+	p, err := gen.shared()
 	e, tmpl := p.engine, p.template
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
-	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
-	w.ls = liveslots.New(spec.ID, (*face)(w))
+	w := newWorker(spec, gen)
+	w.ls = liveslots.New(spec.ID, w.face())
 	budget := w.budget()
 	opts := qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host}
-	key := sha256.Sum256(spec.Bundle)
+	key := templateKey(gen, spec.Bundle)
 	if ev, ok := bundleTemplate(key); ok && ev.fuel < budget {
 		// A restore that fails (a smaller memory limit) takes the fresh path,
 		// which fails the same way or succeeds the same way.
@@ -338,12 +344,27 @@ func (w *Worker) budget() int64 {
 	return int64(w.spec.DeliveryLimit) * FuelPerComputron
 }
 
-// MeteringVersion names the computron schedule this worker charges.
-// Version 2: the passable checks run inside the instance and vat code is
-// strict, so deliveries burn other fuel than version 1's. Version 3: the
-// glue does far less work per delivery (see docs/design-notes.md).
+// MeteringVersion names the computron schedule this worker charges: its
+// generation's. Version 2: the passable checks run inside the instance
+// and vat code is strict, so deliveries burn other fuel than version 1's.
+// Version 3: the glue does far less work per delivery (see
+// docs/design-notes.md).
 func (w *Worker) MeteringVersion() string {
-	return MeteringPrefix + "3 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
+	return MeteringPrefix + strconv.Itoa(w.gen.version) + " (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ")"
+}
+
+// newWorker returns a worker of generation gen for spec, without its
+// instance and liveslots.
+func newWorker(spec vat.Spec, gen *generation) *Worker {
+	return &Worker{spec: spec, gen: gen, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
+}
+
+// face is what liveslots drives: with InvokeFollow if the glue has it.
+func (w *Worker) face() liveslots.Restorable {
+	if w.gen.follows {
+		return followFace{(*face)(w)}
+	}
+	return (*face)(w)
 }
 
 // Deliver runs one delivery to completion.
@@ -401,7 +422,25 @@ func (w *Worker) sweep() {
 	for _, h := range drop {
 		delete(w.isPromise, h)
 	}
+	if !w.gen.follows { // version 2's glue takes them in a call of their own
+		w.call('D', releaseList(drop))
+		return
+	}
 	w.release = drop
+}
+
+// releaseList is the glue's list of handles, [h,...].
+func releaseList(hs []handle) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, h := range hs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(uint64(h), 10))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // Interrupt stops the delivery under way, from any goroutine; the vat's
@@ -419,17 +458,7 @@ func (w *Worker) Close() error {
 func (w *Worker) call(op byte, payload string) (string, bool) {
 	s := string(op) + payload
 	if len(w.release) > 0 {
-		var b strings.Builder
-		b.WriteString("D[")
-		for i, h := range w.release {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatUint(uint64(h), 10))
-		}
-		b.WriteByte(']')
-		b.WriteString(s)
-		s = b.String()
+		s = "D" + releaseList(w.release) + s // the glue releases them, then runs op
 		w.release = nil
 	}
 	r, err := w.in.Call(w.dispatch, s)
