@@ -10,6 +10,7 @@ import (
 
 	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/vat"
+	"github.com/cooper-kernel/cooper/worker/js"
 	"github.com/cooper-kernel/cooper/worker/wasm"
 )
 
@@ -53,10 +54,11 @@ export function buildRootObject(vatPowers, params, baggage) {
 }
 `
 
-// generationRun delivers a fixed script to a vat of the generation
-// meteringVersion names and returns the computrons of each delivery and a
-// digest of the syscalls, results and vatstore. With restore, the vat is
-// snapshotted after every delivery and goes on from the snapshot.
+// generationRun delivers a fixed script to a wasm vat of the generation
+// meteringVersion names (to a goja vat if it is "goja") and returns the
+// computrons of each delivery and a digest of the syscalls and the
+// vatstore. With restore, the vat is snapshotted after every delivery and
+// goes on from the snapshot.
 func generationRun(t *testing.T, meteringVersion string, restore bool) ([]uint64, string) {
 	t.Helper()
 	bd, err := bundle.BuildSource("generation.js", generationSource)
@@ -65,7 +67,14 @@ func generationRun(t *testing.T, meteringVersion string, restore bool) ([]uint64
 	}
 	spec := vat.Spec{ID: "v1", Name: "g", Bundle: bd.Marshal(), DeliveryLimit: 100_000_000, MeteringVersion: meteringVersion}
 	m := wasm.NewMaker(wasm.Options{})
-	w, err := m.New(spec)
+	var w vat.Worker
+	if meteringVersion == "goja" {
+		js.UseUTC()
+		spec.MeteringVersion = ""
+		w, err = js.New(spec, js.NewPrograms())
+	} else {
+		w, err = m.New(spec)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +120,7 @@ func generationRun(t *testing.T, meteringVersion string, restore bool) ([]uint64
 		if !restore {
 			return
 		}
-		data, err := w.Snapshot()
+		data, err := w.(*wasm.Worker).Snapshot()
 		if err != nil {
 			t.Fatalf("snapshot after delivery %d: %v", len(computrons)-1, err)
 		}
@@ -182,8 +191,8 @@ const meteringV2 = "cooper-wasm-2 (100 fuel/computron, quickjs-ng v0.15.1, wasmf
 
 // TestGenerationV2 replays a vat recorded under metering version 2: it
 // must burn exactly the computrons it burned then, and make the same
-// syscalls; a new vat (the current generation) makes the same syscalls for
-// fewer computrons.
+// syscalls; a new vat (the current generation) makes the same syscalls
+// (as the goja worker does) for fewer computrons.
 func TestGenerationV2(t *testing.T) {
 	got, digest := generationRun(t, meteringV2, false)
 	t.Logf("v2 computrons %v digest %s", got, digest)
@@ -193,6 +202,9 @@ func TestGenerationV2(t *testing.T) {
 	cur, curDigest := generationRun(t, "", false)
 	if curDigest != digest {
 		t.Errorf("the current generation makes other syscalls than version 2 (digest %s, want %s)", curDigest, digest)
+	}
+	if _, gojaDigest := generationRun(t, "goja", false); gojaDigest != digest {
+		t.Errorf("the goja worker makes other syscalls than version 2 (digest %s, want %s)", gojaDigest, digest)
 	}
 	var sumV2, sumCur uint64
 	for i := range cur {
