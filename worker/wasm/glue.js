@@ -52,13 +52,14 @@
     return id;
   };
   const obj = id => {
-    if (id === 0) return undefined;
-    if (!byId.has(id)) throw Error(`wasm worker: unknown handle ${id}`);
-    return byId.get(id);
+    const v = byId.get(id);
+    if (v === undefined && id !== 0 && !byId.has(id)) throw Error(`wasm worker: unknown handle ${id}`);
+    return v;
   };
   const release = id => {
-    if (byId.has(id)) {
-      idOf.delete(byId.get(id));
+    const v = byId.get(id);
+    if (v !== undefined || byId.has(id)) {
+      idOf.delete(v);
       byId.delete(id);
     }
   };
@@ -530,12 +531,12 @@
     N: () => String(newKit(Promise.withResolvers())),
     // settle([id, rejected, wire])
     R: s => {
-      const [id, rej, w] = parse(s);
-      const kit = kits.get(id);
+      const m = parse(s);
+      const kit = kits.get(m[0]);
       if (kit === undefined) return '';
-      kits.delete(id);
-      const v = undecoded(w);
-      if (rej) kit.reject(v);
+      kits.delete(m[0]);
+      const v = undecoded(m[2]);
+      if (m[1]) kit.reject(v);
       else kit.resolve(v);
       return '';
     },

@@ -426,7 +426,9 @@ func (w *Worker) sweep() {
 		w.call('D', releaseList(drop))
 		return
 	}
-	w.release = drop
+	// A delivery that made no glue call left the last one's in place.
+	w.release = append(w.release, drop...)
+	slices.Sort(w.release)
 }
 
 // releaseList is the glue's list of handles, [h,...].
