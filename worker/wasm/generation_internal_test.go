@@ -3,7 +3,12 @@ package wasm
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/vat"
 )
 
 // TestGenerationV2Frozen: the sources of version 2 are those the vats
@@ -37,4 +42,33 @@ func TestGenerationOf(t *testing.T) {
 			t.Errorf("generationOf(%q) = %d, want %d", c.metering, got, c.want)
 		}
 	}
+}
+
+// FuzzSendArgs: the send payload of the glue ([target, promise, arg
+// wire...] NUL method) is parsed without a panic, and a well-formed one
+// gives back its parts.
+func FuzzSendArgs(f *testing.F) {
+	f.Add("[3,5,1,\"a\",[\"a\",true]]\x00ping", true)
+	f.Add("[3,0]\x00a\x00b", true)
+	f.Add("[3,5,[\"h\",9]]\x00", false)
+	f.Add("[3]\x00m", false)
+	f.Add("3,5]\x00m", false)
+	f.Fuzz(func(t *testing.T, payload string, _ bool) {
+		w := newWorker(vat.Spec{}, current)
+		var target, promise handle
+		var method string
+		var args []capdata.Value
+		if err := w.sendArgs(payload, &target, &method, &args, &promise); err != nil {
+			return
+		}
+		head, name, _ := strings.Cut(payload, "\x00")
+		if name != method || !strings.HasPrefix(head, "["+strconv.FormatUint(uint64(target), 10)+",") {
+			t.Fatalf("%q: target %d, method %q", payload, target, method)
+		}
+		for _, a := range args {
+			if _, err := encodeWire(a); err != nil {
+				t.Fatalf("%q: argument %#v does not encode: %v", payload, a, err)
+			}
+		}
+	})
 }
