@@ -253,11 +253,14 @@
     }
   }
   // kindOf is what the Go side asks when it converts a value for capdata.
+  // (An array is never a promise: asking Array.isArray first spares the
+  // engine's isPromise, a host call, for arrays.)
+  const { isArray } = Array;
   function kindOf(v) {
     if (ifaces.has(v)) return 'remotable';
     if (tagged.has(v)) return 'tagged';
+    if (isArray(v)) return 'array';
     if (isPromise(v)) return 'promise';
-    if (Array.isArray(v)) return 'array';
     if (v instanceof Error) return 'error';
     if (typeof v === 'function') return 'function';
     return 'record';

@@ -175,8 +175,9 @@ func (f *face) invokeV2(obj any, method string, args []capdata.Value) any {
 
 // InvokeFollow is Invoke, Classify of the result and WatchKey of it in one
 // glue call (liveslots.Follower). A method's primitive result comes back
-// as itself; a promise that only its own then can follow is watched there
-// too; other results are watched by a second call.
+// as itself. Only a promise whose watch could run vat code (its own
+// constructor or then, another prototype) is watched by a second call,
+// once liveslots registered it, as Invoke, Classify and WatchKey do.
 func (f followFace) InvokeFollow(obj any, method string, args []capdata.Value, key string, settled func(bool, capdata.Value)) (any, bool) {
 	w := f.w()
 	n := w.addWatch(key, settled)
@@ -207,9 +208,7 @@ func (f followFace) InvokeFollow(obj any, method string, args []capdata.Value, k
 		f.watchNumbered(h, n)
 		return h, true
 	}
-	h := w.handleOf(strings.TrimPrefix(r, "h"))
-	f.watchNumbered(h, n)
-	return h, false
+	return w.handleOf(strings.TrimPrefix(r, "o")), false
 }
 
 // invokePayload is the glue's [target, (watch,) method, arg wire...].

@@ -483,7 +483,7 @@
       s = ['e', 'TypeError', passMessage(e)];
       rejectedFlag = true;
     }
-    call(OP.watched, stringify([w, rejectedFlag, s]));
+    call(OP.watched, `[${w},${rejectedFlag},${text(s)}]`);
   };
   const ops = {
     // module('', fn): evaluates the bundle's module body fn; "" or "x" + the error.
@@ -560,9 +560,10 @@
       return byValue(res) ? `v${text(encScalar(res))}` : `h${hid(res)}`;
     },
     // follow([id, watch id, method, arg wire...]): invoke, then what C and W
-    // would do with the result: "v" + the wire of a primitive result,
-    // watched; "w" + the handle of a promise, watched; or, with W still to
-    // come, "p" + a promise handle, "h" + the handle of anything else.
+    // would do with the result: "v" + the wire of a primitive result, "w" +
+    // the handle of a promise, "o" + the handle of anything else, watched;
+    // or "p" + the handle of a promise that W is still to watch, after Go
+    // registered it (its watch could run vat code that sends it).
     F: s => {
       const m = parse(s);
       const n = m[1];
@@ -574,13 +575,15 @@
         return `v${text(encScalar(res))}`;
       }
       const id = hid(res);
-      const c = classify(res);
-      if (c === 'p') {
+      if (classify(res) === 'p') {
         if (!plainPromise(res)) return `p${id}`;
         res.then(x => watchReport(n, false, x), e => watchReport(n, true, e));
         return `w${id}`;
       }
-      return `h${id}`;
+      // Anything else is watched here too: what watch runs (a then getter,
+      // say) could not tell, as Go registers nothing for it in between.
+      watch(res, n);
+      return `o${id}`;
     },
     // watch([id, watch id]), or [0, watch id, wire] for a value.
     W: s => {
