@@ -49,6 +49,9 @@ type Options struct {
 	// JSMemoryLimit caps the memory of each wasm JS vat in bytes (0:
 	// wasm.DefaultMemoryLimit).
 	JSMemoryLimit uint64
+	// JSMeteringVersion is the metering version of new wasm JS vats (0:
+	// wasm.CurrentVersion); a vat keeps the one it was created with.
+	JSMeteringVersion int
 	// FullReplay makes a restart (and Verify) ignore heap snapshots and
 	// replay every transcript from the start of the vat's incarnation.
 	FullReplay bool
@@ -146,7 +149,7 @@ func (m *Maker) SnapshotBuild(spec vat.Spec) (string, error) {
 	if spec.Bundle == nil || spec.GoName != "" || m.engineFor(spec) != "wasm" {
 		return "", nil
 	}
-	return m.Wasm.Build()
+	return m.Wasm.Build(spec)
 }
 
 // RestoreWorker starts a wasm JS worker from a heap snapshot.
@@ -188,8 +191,8 @@ func (o Options) maker() *Maker {
 	if o.JSWorker != "" {
 		m.JSWorker = o.JSWorker
 	}
-	if o.JSMemoryLimit != 0 {
-		m.Wasm = wasm.NewMaker(wasm.Options{MemoryLimit: o.JSMemoryLimit})
+	if o.JSMemoryLimit != 0 || o.JSMeteringVersion != 0 {
+		m.Wasm = wasm.NewMaker(wasm.Options{MemoryLimit: o.JSMemoryLimit, Version: o.JSMeteringVersion})
 	}
 	return m
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/store"
+	"github.com/cooper-kernel/cooper/worker/wasm"
 )
 
 // TestWasmWorkerSuite runs the JS vat tests on the wasm worker.
@@ -212,29 +214,120 @@ func TestEngineFollowsVat(t *testing.T) {
 	}
 }
 
-// TestMeteringVersionChange: a wasm vat created under another metering
-// version (other JS, other fuel) cannot be brought back by this binary: it
-// is an error naming the vat and both versions, never a replay that
-// diverges on computrons.
+// TestMeteringVersionChange: a wasm vat whose recorded metering version
+// this binary does not have (its generation's JS changed without becoming
+// a new generation, or a version it does not know) cannot be brought
+// back: it is an error naming the vat and both versions, never a replay
+// that diverges on computrons.
 func TestMeteringVersionChange(t *testing.T) {
-	dir := t.TempDir()
-	k := jsKernel(t, dir, `{"vats": {"m": {"sourceSpec": "mem.js"}}}`, cooper.Options{JSWorker: "wasm"})
-	if rejected, v := call(t, k, "m", "alloc", 3.0); rejected || v != 3.0 {
-		t.Fatalf("alloc = %s", capdata.Format(v))
+	for _, c := range []struct{ name, sql, recorded string }{
+		{"other JS", `UPDATE kvStore SET value = replace(value, ', js ', ', js 0000000000000000, was ') WHERE key = 'v1.options'`, "js 0000000000000000"},
+		{"unknown version", `UPDATE kvStore SET value = replace(value, '"cooper-wasm-3 (', '"cooper-wasm-9 (') WHERE key = 'v1.options'`, "cooper-wasm-9 ("},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			k := jsKernel(t, dir, `{"vats": {"m": {"sourceSpec": "mem.js"}}}`, cooper.Options{JSWorker: "wasm"})
+			if rejected, v := call(t, k, "m", "alloc", 3.0); rejected || v != 3.0 {
+				t.Fatalf("alloc = %s", capdata.Format(v))
+			}
+			k.Close()
+			db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Exec(c.sql)
+			if changed := db.Changes(); err != nil || changed != 1 {
+				t.Fatalf("rewrite the metering version: %v, %d rows", err, changed)
+			}
+			db.Close()
+			_, err = cooper.Open(dir, cooper.Options{})
+			if err == nil || !strings.Contains(err.Error(), "cannot restore v1 (m): it was metered by ") || !strings.Contains(err.Error(), c.recorded) ||
+				!strings.Contains(err.Error(), "this binary meters with cooper-wasm-3 (") {
+				t.Fatalf("reopen: %v", err)
+			}
+		})
 	}
-	k.Close()
-	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
+}
+
+// TestMeteringVersionKept: JS vats created under a wasm metering version
+// keep it: a full replay, a restart from their snapshots and Verify find
+// the computrons they recorded, and they go on with the code they were
+// recorded with; a new kernel's vats get the current version.
+func TestMeteringVersionKept(t *testing.T) {
+	cfg, err := cooper.ReadConfig(filepath.Join("demo", "pingpong", "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Exec(`UPDATE kvStore SET value = replace(value, '"cooper-wasm-3 (', '"cooper-wasm-2 (') WHERE key = 'v1.options'`)
-	if changed := db.Changes(); err != nil || changed != 1 {
-		t.Fatalf("rewrite the metering version: %v, %d rows", err, changed)
+	metering := func(k *kernel.Kernel, name string) string {
+		t.Helper()
+		id, err := k.FindVat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts, err := k.State().VatOptions(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opts.MeteringVersion
 	}
-	db.Close()
-	_, err = cooper.Open(dir, cooper.Options{})
-	if err == nil || !strings.Contains(err.Error(), "cannot restore v1 (m): it was metered by cooper-wasm-2 (") ||
-		!strings.Contains(err.Error(), "this binary meters with cooper-wasm-3 (") || !strings.Contains(err.Error(), ", js ") {
-		t.Fatalf("reopen: %v", err)
+	for _, version := range wasm.Versions() {
+		t.Run(strconv.Itoa(version), func(t *testing.T) {
+			prefix := wasm.MeteringPrefix + strconv.Itoa(version) + " "
+			dir := t.TempDir()
+			k, err := cooper.Init(dir, cfg, cooper.Options{JSWorker: "wasm", JSMeteringVersion: version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.Run(kernel.UntilEmpty()); err != nil { // the bootstrap
+				t.Fatal(err)
+			}
+			want := 0.0
+			round := func(k *kernel.Kernel, n float64) {
+				t.Helper()
+				want += n
+				if rejected, v := call(t, k, "alice", "sequential", n); rejected || v != want {
+					t.Fatalf("alice.sequential(%v) = %s, want %v", n, capdata.Format(v), want)
+				}
+				if err := k.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			round(k, 5)
+			if m := metering(k, "alice"); !strings.HasPrefix(m, prefix) {
+				t.Fatalf("alice is metered by %q", m)
+			}
+			if err := k.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for _, opts := range []cooper.Options{{FullReplay: true}, {}} {
+				k, err := cooper.Open(dir, opts)
+				if err != nil {
+					t.Fatalf("reopen (full replay %v): %v", opts.FullReplay, err)
+				}
+				round(k, 3)
+				if m := metering(k, "bob"); !strings.HasPrefix(m, prefix) {
+					t.Fatalf("bob is metered by %q after a reopen", m)
+				}
+				if err := k.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ok, err := cooper.Verify(dir, cooper.Options{}, nil, func(r kernel.VerifyResult) {
+				if r.Err != nil {
+					t.Errorf("verify %s: %v", r.Vat, r.Err)
+				}
+			})
+			if err != nil || !ok {
+				t.Fatalf("verify: %v, %v", ok, err)
+			}
+		})
+	}
+	k, err := cooper.Init(t.TempDir(), cfg, cooper.Options{JSWorker: "wasm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if m := metering(k, "alice"); !strings.HasPrefix(m, wasm.MeteringPrefix+strconv.Itoa(wasm.CurrentVersion)+" ") {
+		t.Fatalf("a new vat is metered by %q", m)
 	}
 }

@@ -63,6 +63,15 @@ type Face interface {
 	Abort(err error)
 }
 
+// Follower is a Face that can invoke a method and follow its result in one
+// step, for engines where each crossing costs: InvokeFollow does what
+// Invoke, then Classify of the result, then Watch of it (WatchKey with key,
+// for a Restorable face) would do, in that order, and reports whether the
+// result is a promise.
+type Follower interface {
+	InvokeFollow(obj any, method string, args []capdata.Value, key string, settled func(rejected bool, v capdata.Value)) (res any, isPromise bool)
+}
+
 // Liveslots holds one vat's reference tables. It is used from one goroutine.
 type Liveslots struct {
 	id   vat.ID
@@ -323,6 +332,11 @@ func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, resul
 	if result != "" && result.Kind() != vat.Promise {
 		return fmt.Errorf("message result %s is not a promise", result)
 	}
+	if f, ok := ls.face.(Follower); ok && result != "" {
+		if _, imported := ls.importedVPIDs[result]; !imported {
+			return ls.invokeFollow(f, obj, method, args, result)
+		}
+	}
 	res := ls.face.Invoke(obj, method, args)
 	if result == "" || ls.failed != nil {
 		return nil
@@ -338,6 +352,26 @@ func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, resul
 		ls.register(result, res)
 	}
 	ls.followForKernel(result, p)
+	return nil
+}
+
+// invokeFollow is the rest of deliverMessage through a Follower, for a
+// result the vat did not import before: what Invoke, Classify and
+// followForKernel do.
+func (ls *Liveslots) invokeFollow(f Follower, obj any, method string, args []capdata.Value, result vat.VRef) error {
+	res, isPromise := f.InvokeFollow(obj, method, args, followKey(result), func(rejected bool, v capdata.Value) { ls.followed(result, rejected, v) })
+	if ls.failed != nil {
+		return nil
+	}
+	if _, imported := ls.importedVPIDs[result]; imported {
+		// Nothing the method can do imports its own result vpid: the
+		// kernel names it for this message only.
+		return fmt.Errorf("message result %s was imported during its own delivery", result)
+	}
+	if isPromise {
+		ls.register(result, res)
+	}
+	ls.exportedVPIDs[result] = res
 	return nil
 }
 

@@ -227,8 +227,9 @@ func (w *Worker) methargs(method, args goja.Value) (string, []capdata.Value) {
 	} else {
 		name = method.String()
 	}
-	// args is the rest-parameter array the prelude's E made and hardened:
-	// a genuine array, so only its elements need the passable checks.
+	// args is the rest-parameter array the prelude's E made (its elements
+	// hardened): a genuine array, so only its elements need the passable
+	// checks.
 	arr, ok := args.(*goja.Object)
 	if !ok {
 		return name, nil

@@ -6,7 +6,7 @@
 // object of host functions the engine provides (see worker/js/bridge.go for
 // the contract). It returns the environment the engine needs: require,
 // vatPowers, makeBaggage, makePresence, kindOf, ifaceOf, tagOf, makeTagged,
-// harden, noop, watch, makeError, reanimate and vatDataHook.
+// harden, sealFresh, noop, watch, makeError, reanimate and vatDataHook.
 //
 // patterns.js (rank order, key encoding, patterns, heap stores and exos) and
 // vatdata.js (baggage and @agoric/vat-data: collections, kinds and promise
@@ -30,7 +30,14 @@ var patternsSource string
 var vatdataSource string
 
 // Prelude is the source of the vat environment (a function of the bridge).
-var Prelude = splice(splice(preludeSource, "patterns.js", patternsSource), "vatdata.js", vatdataSource)
+var Prelude = SplicePrelude(preludeSource)
+
+// SplicePrelude returns src, a prelude source with the placeholders of
+// prelude.js (an older one a worker keeps for the vats recorded under
+// it), with patterns.js and vatdata.js spliced in.
+func SplicePrelude(src string) string {
+	return splice(splice(src, "patterns.js", patternsSource), "vatdata.js", vatdataSource)
+}
 
 // splice puts the source of a file where prelude.js holds its placeholder
 // ("/*@@name@@*/ null").

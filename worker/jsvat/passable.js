@@ -37,6 +37,9 @@
   };
 
   function snapshot(root) {
+    if ((typeof root !== 'object' && typeof root !== 'function') || root === null) {
+      return root; // what hardening and walking a primitive come to
+    }
     try {
       harden(root);
     } catch (e) {

@@ -52,29 +52,55 @@
   }
 
   // --- harden --------------------------------------------------------------
+  // harden freezes root and everything reachable from it through
+  // prototypes and own properties (values, getters and setters), depth
+  // first, last property first, never calling a getter. Primitives are
+  // not pushed and hardened roots return at once: the walk, and so every
+  // proxy trap it runs, is the same as a walk that pushed them.
   const hardened = new WeakSet();
+  const isObj = v => (typeof v === 'object' || typeof v === 'function') && v !== null;
   function harden(root) {
+    if (!isObj(root) || hardened.has(root)) {
+      return root;
+    }
     const todo = [root];
     while (todo.length > 0) {
       const v = todo.pop();
-      if ((typeof v !== 'object' && typeof v !== 'function') || v === null || hardened.has(v)) {
+      if (hardened.has(v)) {
         continue;
       }
       hardened.add(v);
       freeze(v);
-      todo.push(getPrototypeOf(v));
+      const proto = getPrototypeOf(v);
+      if (proto !== null) todo.push(proto);
       const descs = getOwnPropertyDescriptors(v);
-      for (const k of ownKeys(descs)) {
-        const d = descs[k];
+      const ks = ownKeys(descs);
+      for (let i = 0; i < ks.length; i += 1) {
+        const d = descs[ks[i]];
         if ('value' in d) {
-          todo.push(d.value);
+          if (isObj(d.value)) todo.push(d.value);
         } else {
-          todo.push(d.get, d.set);
+          if (isObj(d.get)) todo.push(d.get);
+          if (isObj(d.set)) todo.push(d.set);
         }
       }
     }
     return root;
   }
+  // hardenArgs hardens the elements of a rest-parameter array made here,
+  // last first, as harden(args) would visit them. The array itself is
+  // only ever read, by send and the bridge: vat code never sees it, so it
+  // need not be frozen.
+  const hardenArgs = args => {
+    for (let i = args.length - 1; i >= 0; i -= 1) harden(args[i]);
+    return args;
+  };
+  // sealFresh freezes v, a new object whose prototype and property values
+  // are already hardened (or primitives), and counts it as hardened.
+  const sealFresh = v => {
+    hardened.add(v);
+    return freeze(v);
+  };
   // seal freezes v shallowly and counts it as hardened: for objects made
   // here whose contents are already frozen or are intrinsics.
   const seal = v => {
@@ -188,12 +214,15 @@
     const p = {};
     ifaces.set(p, iface || 'Alleged: presence');
     defineProperty(p, Symbol.toStringTag, { value: iface || 'Alleged: presence' });
-    return harden(p);
+    return sealFresh(p);
   }
   function makeTagged(tag, payload) {
     const t = { [Symbol.toStringTag]: tag, payload };
     tagged.add(t);
-    return harden(t);
+    sealFresh(t);
+    harden(tag); // harden(t) would visit the tag, then the payload
+    harden(payload);
+    return t;
   }
   function getInterfaceOf(v) {
     return ifaces.get(v);
@@ -224,11 +253,14 @@
     }
   }
   // kindOf is what the Go side asks when it converts a value for capdata.
+  // (An array is never a promise: asking Array.isArray first spares the
+  // engine's isPromise, a host call, for arrays.)
+  const { isArray } = Array;
   function kindOf(v) {
     if (ifaces.has(v)) return 'remotable';
     if (tagged.has(v)) return 'tagged';
+    if (isArray(v)) return 'array';
     if (isPromise(v)) return 'promise';
-    if (Array.isArray(v)) return 'array';
     if (v instanceof Error) return 'error';
     if (typeof v === 'function') return 'function';
     return 'record';
@@ -278,16 +310,33 @@
     }
     send(x, method, args).catch(() => {});
   }
-  const E = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => freeze(send(x, method, harden(args))),
-    apply: () => {
-      throw TypeError('E(x)(...) is not supported: use E(x).method(...)');
+  // E(x) is a proxy of a frozen empty object (so E(x)() is not a function)
+  // whose get makes the sending functions; the proxies share their handler
+  // and find x by their target.
+  const eTargets = new WeakMap(); // E's proxy target → x
+  const eHandler = {
+    get: (t, method) => {
+      const x = eTargets.get(t);
+      return (...args) => freeze(send(x, method, hardenArgs(args)));
     },
-  });
+  };
+  const E = x => {
+    const t = freeze({});
+    eTargets.set(t, x);
+    return new Proxy(t, eHandler);
+  };
   E.when = (x, onFulfilled, onRejected) => Promise.resolve(x).then(onFulfilled, onRejected);
-  E.sendOnly = x => new Proxy(freeze({}), {
-    get: (_t, method) => (...args) => sendOnly(x, method, harden(args)),
-  });
+  const eOnlyHandler = {
+    get: (t, method) => {
+      const x = eTargets.get(t);
+      return (...args) => sendOnly(x, method, hardenArgs(args));
+    },
+  };
+  E.sendOnly = x => {
+    const t = freeze({});
+    eTargets.set(t, x);
+    return new Proxy(t, eOnlyHandler);
+  };
   E.get = x => new Proxy(freeze({}), {
     get: (_t, prop) => Promise.resolve(x).then(v => v[prop]),
   });
@@ -520,10 +569,11 @@
     makeBaggage: () => getVatData().baggage(),
     // prepare builds the data-model kits and the baggage's representative
     // now rather than on first use: the wasm worker calls it in the
-    // template every vat starts from.
+    // template every vat starts from (its glue holds back the baggage's
+    // registration until the vat starts).
     prepare: () => {
       getPatterns();
-      getVatData().prepareBaggage();
+      getVatData().baggage();
     },
     reanimate: vref => getVatData().reanimate(vref),
     vatDataHook: event => getVatData().upgradeHook(event),
@@ -533,6 +583,7 @@
     tagOf: v => v[Symbol.toStringTag],
     makeTagged,
     harden,
+    sealFresh,
     noop: () => {},
     watch: (p, onFulfilled, onRejected) => {
       Promise.resolve(p).then(onFulfilled, onRejected);

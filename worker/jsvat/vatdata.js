@@ -324,9 +324,7 @@
     return collection(kindID, id);
   }
 
-  // collection returns the representative of collection id, made on first
-  // use; deferRegister leaves a new one unregistered (see prepareBaggage).
-  function collection(kindID, id, deferRegister = false) {
+  function collection(kindID, id) {
     const kind = storeKinds[kindID];
     const vref = `o+${kind.durable ? 'd' : 'v'}${kindID}/${id}`;
     const cached = reps.get(vref);
@@ -524,7 +522,7 @@
     }
     const rep = Far(kind.iface, methods);
     reps.set(vref, rep);
-    if (!deferRegister) register(rep, vref);
+    register(rep, vref);
     return rep;
   }
 
@@ -841,20 +839,7 @@
   };
   const zones = { makeHeapZone, makeVirtualZone, makeDurableZone };
 
-  // The baggage's representative may be made ahead, before there is a
-  // vat to register it with (prepareBaggage: the wasm worker does it in
-  // the template every vat starts from); baggage() registers it then.
-  let unregisteredBaggage;
-  const prepareBaggage = () => {
-    if (!reps.has(`o+d6/${BAGGAGE_ID}`)) unregisteredBaggage = collection(6, BAGGAGE_ID, true);
-  };
-  const baggage = () => {
-    const rep = unregisteredBaggage;
-    if (rep === undefined) return collection(6, BAGGAGE_ID);
-    unregisteredBaggage = undefined;
-    register(rep, `o+d6/${BAGGAGE_ID}`);
-    return rep;
-  };
+  const baggage = () => collection(6, BAGGAGE_ID);
 
   const module = {
     makeKindHandle,
@@ -889,5 +874,5 @@
     prepareKind,
     prepareKindMulti,
   };
-  return { module, zones, baggage, prepareBaggage, reanimate, upgradeHook };
+  return { module, zones, baggage, reanimate, upgradeHook };
 });

@@ -19,6 +19,9 @@ type face Worker
 
 func (f *face) w() *Worker { return (*Worker)(f) }
 
+// followFace is the face of a glue that has InvokeFollow (liveslots.Follower).
+type followFace struct{ *face }
+
 func (f *face) StartVat(params capdata.Value) (any, error) {
 	w := f.w()
 	p, err := encodeWire(params)
@@ -46,11 +49,15 @@ func (f *face) NewPresence(ref vat.VRef, iface string) any {
 
 func (f *face) NewPromise() (any, func(bool, capdata.Value)) {
 	w := f.w()
-	r, ok := w.call('N', "")
-	if !ok {
-		return handle(0), func(bool, capdata.Value) {}
+	h := w.prepared
+	w.prepared = 0
+	if h == 0 {
+		r, ok := w.call('N', "")
+		if !ok {
+			return handle(0), func(bool, capdata.Value) {}
+		}
+		h = w.handleOf(r)
 	}
-	h := w.handleOf(r)
 	w.isPromise[h] = true
 	return h, f.Settler(h)
 }
@@ -124,6 +131,27 @@ func (f *face) Settled(p any) (bool, capdata.Value, bool) {
 
 func (f *face) Invoke(obj any, method string, args []capdata.Value) any {
 	w := f.w()
+	if !w.gen.follows {
+		return f.invokeV2(obj, method, args)
+	}
+	payload, err := invokePayload(obj, 0, method, args)
+	if err != nil {
+		return f.rejected("TypeError", err.Error())
+	}
+	r, ok := w.call('I', payload)
+	if !ok {
+		return handle(0)
+	}
+	if strings.HasPrefix(r, "v") {
+		return w.valueOf(r[1:])
+	}
+	return w.handleOf(strings.TrimPrefix(r, "h"))
+}
+
+// invokeV2 is Invoke for the glue of version 2: [id, method, ["a",
+// arg wire...]] answered with the handle of the result.
+func (f *face) invokeV2(obj any, method string, args []capdata.Value) any {
+	w := f.w()
 	h, _ := obj.(handle)
 	var b strings.Builder
 	b.WriteByte('[')
@@ -145,6 +173,76 @@ func (f *face) Invoke(obj any, method string, args []capdata.Value) any {
 	return w.handleOf(r)
 }
 
+// InvokeFollow is Invoke, Classify of the result and WatchKey of it in one
+// glue call (liveslots.Follower). A method's primitive result comes back
+// as itself. Only a promise whose watch could run vat code (its own
+// constructor or then, another prototype) is watched by a second call,
+// once liveslots registered it, as Invoke, Classify and WatchKey do.
+func (f followFace) InvokeFollow(obj any, method string, args []capdata.Value, key string, settled func(bool, capdata.Value)) (any, bool) {
+	w := f.w()
+	n := w.addWatch(key, settled)
+	payload, err := invokePayload(obj, n, method, args)
+	if err != nil {
+		p := f.rejected("TypeError", err.Error())
+		f.watchNumbered(p, n)
+		return p, true
+	}
+	r, ok := w.call('F', payload)
+	if !ok || r == "" {
+		return handle(0), false
+	}
+	switch r[0] {
+	case 'v':
+		v := w.valueOf(r[1:])
+		wt := w.watches[n]
+		wt.value, wt.valued = v, true
+		w.watches[n] = wt
+		return v, false
+	case 'w':
+		h := w.handleOf(r[1:])
+		w.isPromise[h] = true
+		return h, true
+	case 'p':
+		h := w.handleOf(r[1:])
+		w.isPromise[h] = true
+		f.watchNumbered(h, n)
+		return h, true
+	}
+	return w.handleOf(strings.TrimPrefix(r, "o")), false
+}
+
+// invokePayload is the glue's [target, (watch,) method, arg wire...].
+func invokePayload(obj any, watch uint64, method string, args []capdata.Value) (string, error) {
+	h, _ := obj.(handle)
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(strconv.FormatUint(uint64(h), 10))
+	b.WriteByte(',')
+	if watch != 0 {
+		b.WriteString(strconv.FormatUint(watch, 10))
+		b.WriteByte(',')
+	}
+	appendString(&b, method)
+	for i, a := range args {
+		b.WriteByte(',')
+		if err := appendWire(&b, a, 1); err != nil {
+			return "", fmt.Errorf("argument %d: %v", i, err)
+		}
+	}
+	b.WriteByte(']')
+	return b.String(), nil
+}
+
+// valueOf decodes the wire of a primitive the glue returned for a result.
+func (w *Worker) valueOf(s string) capdata.Value {
+	v, err := w.decode(s)
+	if err != nil {
+		w.fatal(fmt.Errorf("wasm worker: result: %w", err))
+		return nil
+	}
+	return v
+}
+
 // rejected returns a promise rejected with a new error.
 func (f *face) rejected(name, message string) any {
 	p, settle := f.NewPromise()
@@ -156,12 +254,31 @@ func (f *face) Watch(v any, settled func(bool, capdata.Value)) { f.WatchKey(v, "
 
 // WatchKey is Watch with a key that names settled in snapshots ("" for none).
 func (f *face) WatchKey(v any, key string, settled func(bool, capdata.Value)) {
-	w := f.w()
-	h, _ := v.(handle)
+	f.watchNumbered(v, f.w().addWatch(key, settled))
+}
+
+// addWatch registers a Watch callback and returns its number.
+func (w *Worker) addWatch(key string, settled func(bool, capdata.Value)) uint64 {
 	w.nextWatch++
 	n := w.nextWatch
 	w.watches[n] = watch{key: key, settled: settled}
-	w.call('W', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatUint(n, 10)+"]")
+	return n
+}
+
+// watchNumbered has the glue watch v (a handle, or a value Invoke
+// returned as itself) for the registered callback n.
+func (f *face) watchNumbered(v any, n uint64) {
+	w := f.w()
+	if h, ok := v.(handle); ok {
+		w.call('W', "["+strconv.FormatUint(uint64(h), 10)+","+strconv.FormatUint(n, 10)+"]")
+		return
+	}
+	s, err := encodeWire(v)
+	if err != nil {
+		w.fatal(fmt.Errorf("wasm worker: watch: %w", err))
+		return
+	}
+	w.call('W', "[0,"+strconv.FormatUint(n, 10)+","+s+"]")
 }
 
 func (f *face) RunJobs() {
@@ -192,11 +309,12 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		return "0", nil
 	case opSend, opSendOnly:
 		var m struct {
-			target handle
-			method string
-			args   []capdata.Value
+			target  handle
+			method  string
+			args    []capdata.Value
+			promise handle
 		}
-		if err := w.sendArgs(payload, &m.target, &m.method, &m.args); err != nil {
+		if err := w.sendArgs(payload, &m.target, &m.method, &m.args, &m.promise); err != nil {
 			return "", err
 		}
 		ref, _ := w.ls.RefOf(m.target)
@@ -206,7 +324,12 @@ func (w *Worker) host(op int, payload string) (string, error) {
 			}
 			return "", nil
 		}
+		w.prepared = m.promise
 		p, _ := w.ls.Send(ref, m.method, m.args).(handle)
+		if w.prepared != 0 || p != m.promise && w.gen.follows {
+			w.prepared = 0
+			return "", fmt.Errorf("wasm worker: send: the result is not the promise the glue made")
+		}
 		return strconv.FormatUint(uint64(p), 10), nil
 	case opConsole:
 		level, line, _ := strings.Cut(payload, "\x00")
@@ -311,6 +434,19 @@ func (w *Worker) host(op int, payload string) (string, error) {
 		return w.kser(payload)
 	case opKunser:
 		return w.kunser(payload)
+	case opWatchedValue:
+		// A result the glue returned as itself (InvokeFollow) has settled.
+		n, err := strconv.ParseUint(payload, 10, 64)
+		if err != nil {
+			return "", throwErr("watchedValue: bad arguments")
+		}
+		wt, ok := w.watches[n]
+		if !ok || !wt.valued {
+			return "", nil
+		}
+		delete(w.watches, n)
+		wt.settled(false, wt.value)
+		return "", nil
 	case opWatched:
 		var m []json.RawMessage
 		var n uint64
@@ -337,8 +473,43 @@ func (w *Worker) host(op int, payload string) (string, error) {
 // throwErr is a host-call error JS sees as a TypeError with message.
 func throwErr(message string) error { return &qjs.Throw{Message: message} }
 
-// sendArgs parses [target, method, args wire].
-func (w *Worker) sendArgs(payload string, target *handle, method *string, args *[]capdata.Value) error {
+// sendArgs parses [target, result promise (0 for none), arg wire...] NUL
+// method.
+func (w *Worker) sendArgs(payload string, target *handle, method *string, args *[]capdata.Value, promise *handle) error {
+	if !w.gen.follows {
+		return w.sendArgsV2(payload, target, method, args)
+	}
+	bad := throwErr("send: bad arguments")
+	j, name, ok := strings.Cut(payload, "\x00")
+	if !ok {
+		return bad
+	}
+	j, ok = strings.CutPrefix(j, "[")
+	ts, j, ok2 := strings.Cut(j, ",")
+	k := strings.IndexAny(j, ",]")
+	if !ok || !ok2 || k < 0 {
+		return bad
+	}
+	t, err1 := strconv.ParseUint(ts, 10, 32)
+	p, err2 := strconv.ParseUint(j[:k], 10, 32)
+	if err1 != nil || err2 != nil {
+		return bad
+	}
+	v, err := w.decode(`["a"` + j[k:])
+	if err != nil {
+		return throwErr(err.Error())
+	}
+	list, ok := v.([]capdata.Value)
+	if !ok {
+		return bad
+	}
+	*target, *promise, *method, *args = w.seen(handle(t)), w.seen(handle(p)), name, list
+	return nil
+}
+
+// sendArgsV2 parses the send of the glue of version 2: [target, method,
+// args wire].
+func (w *Worker) sendArgsV2(payload string, target *handle, method *string, args *[]capdata.Value) error {
 	var m []json.RawMessage
 	var t uint32
 	if json.Unmarshal([]byte(payload), &m) != nil || len(m) != 3 || json.Unmarshal(m[0], &t) != nil || json.Unmarshal(m[1], method) != nil {

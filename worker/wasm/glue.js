@@ -13,9 +13,13 @@
 
   const [prelude, passable] = parts; // prelude.js and passable.js
 
+  // The built-ins as they are before vat code runs: it may rebind the
+  // globals, never these.
+  const { String, Number, BigInt, Promise, Reflect, Error, TypeError, Map, WeakSet, Symbol, JSON, Object } = globalThis;
   const { stringify, parse } = JSON;
-  const { defineProperty, keys: objectKeys, getOwnPropertySymbols } = Object;
-  const MAX_DEPTH = 200;
+  const { defineProperty, keys: objectKeys, getPrototypeOf, getOwnPropertyDescriptor } = Object;
+  const queueJob = queueMicrotask;
+  const PromisePrototype = Promise.prototype;
 
   // --- host calls ----------------------------------------------------------
   // Ops of the Go handler (worker.go); negative ones are the engine's own.
@@ -24,6 +28,7 @@
     // 7–10 were the data-only baggage of earlier versions.
     kser: 11, kunser: 12, watched: 13,
     vatstore: 14, serialize: 15, unserialize: 16, registerVirtual: 17, watchablePromise: 18,
+    watchedValue: 19,
     isPromise: -1, promiseState: -2, promiseResult: -3,
   };
   const call = (op, s) => {
@@ -47,13 +52,14 @@
     return id;
   };
   const obj = id => {
-    if (id === 0) return undefined;
-    if (!byId.has(id)) throw Error(`wasm worker: unknown handle ${id}`);
-    return byId.get(id);
+    const v = byId.get(id);
+    if (v === undefined && id !== 0 && !byId.has(id)) throw Error(`wasm worker: unknown handle ${id}`);
+    return v;
   };
   const release = id => {
-    if (byId.has(id)) {
-      idOf.delete(byId.get(id));
+    const v = byId.get(id);
+    if (v !== undefined || byId.has(id)) {
+      idOf.delete(v);
       byId.delete(id);
     }
   };
@@ -75,6 +81,9 @@
   // holes, class instances, cycles...) and writes its wire form; a value
   // that cannot pass is a PassError with Endo's wording.
   function enc(v) {
+    if ((typeof v !== 'object' && typeof v !== 'function') || v === null) {
+      return encScalar(v); // what checks.snapshot(v) and encNode come to
+    }
     let node;
     try {
       node = checks.snapshot(v);
@@ -90,8 +99,11 @@
       case 'remotable':
       case 'promise':
         return ['h', hid(n[1])];
-      case 'array':
-        return ['a', ...n[1].map(encNode)];
+      case 'array': {
+        const out = ['a'];
+        for (let i = 0; i < n[1].length; i += 1) out.push(encNode(n[1][i]));
+        return out;
+      }
       case 'record': {
         const out = ['r'];
         for (let i = 0; i < n[1].length; i += 1) out.push(n[1][i], encNode(n[2][i]));
@@ -130,8 +142,21 @@
     if (v === null) return null;
     throw new PassError('wasm worker: not a scalar');
   }
+  // text is the wire text of w, a wire value: JSON.stringify's, which
+  // costs more than writing a number or a boolean (a number in the wire is
+  // finite and not -0, so its JSON is its string).
+  const text = w => {
+    switch (typeof w) {
+      case 'number':
+        return `${w}`;
+      case 'boolean':
+        return w ? 'true' : 'false';
+      default:
+        return stringify(w);
+    }
+  };
   // wire returns the wire text of v, or throws a PassError.
-  const wire = v => stringify(enc(v));
+  const wire = v => text(enc(v));
   // passMessage is the message of a PassError, or rethrows anything else.
   const passMessage = e => {
     if (e instanceof PassError) return e.message;
@@ -139,7 +164,17 @@
   };
 
   // --- wire → JS -----------------------------------------------------------------
+  // dec builds the value of w hardened: the arrays and records it makes
+  // are new, so each is frozen and counted as hardened as it is made; the
+  // objects its handles name are pushed on pending, for hardenFrom. That
+  // hardens the same objects in the same order as harden() of the whole
+  // value would, which visits them last first (so that a proxy among them
+  // sees the same traps): a tagged value's payload is hardened when it is
+  // made, as makeTagged does, and the rest at the end. pending is a stack:
+  // a decode that starts while another hardens (in a proxy trap) works
+  // above it.
   const specials = { NaN, Infinity, '-Infinity': -Infinity, '-0': -0 };
+  const pending = [];
   function dec(w) {
     if (typeof w !== 'object' || w === null) return w;
     switch (w[0]) {
@@ -150,25 +185,77 @@
       case 'a': {
         const out = [];
         for (let i = 1; i < w.length; i += 1) out.push(dec(w[i]));
-        return out;
+        return env.sealFresh(out);
       }
       case 'r': {
         const out = {};
+        // harden() visits the properties in their order: array-index keys
+        // first, ascending; so with such keys, pending goes by key.
+        const blocks = indexKeyed(w) ? new Map() : undefined;
+        const base = pending.length;
         for (let i = 1; i < w.length; i += 2) {
+          const start = pending.length;
           defineProperty(out, w[i], { value: dec(w[i + 1]), writable: true, enumerable: true, configurable: true });
+          if (blocks !== undefined) blocks.set(String(w[i]), pending.slice(start));
         }
-        return out;
+        if (blocks !== undefined) {
+          pending.length = base;
+          for (const k of Reflect.ownKeys(out)) {
+            const b = blocks.get(k);
+            for (let j = 0; j < b.length; j += 1) pending.push(b[j]);
+          }
+        }
+        return env.sealFresh(out);
       }
-      case 't': return env.makeTagged(w[1], dec(w[2]));
+      case 't': {
+        const start = pending.length;
+        const payload = dec(w[2]);
+        hardenFrom(start);
+        return env.makeTagged(w[1], payload);
+      }
       case 'e': return env.makeError(w[1], w[2]);
-      case 'h': return obj(w[1]);
+      case 'h': {
+        const v = obj(w[1]);
+        if ((typeof v === 'object' || typeof v === 'function') && v !== null) pending.push(v);
+        return v;
+      }
       default: throw Error(`wasm worker: bad wire tag ${stringify(w[0])}`);
     }
   }
+  // indexKeyed tells whether a record's wire may have an array-index key.
+  const indexKeyed = w => {
+    for (let i = 1; i < w.length; i += 2) {
+      const k = w[i];
+      if (typeof k !== 'string' || (k.length > 0 && k[0] >= '0' && k[0] <= '9')) return true;
+    }
+    return false;
+  };
+  // hardenFrom hardens pending from base on, last first, and drops them.
+  const hardenFrom = base => {
+    const end = pending.length;
+    if (end === base) return;
+    try {
+      for (let i = end - 1; i >= base; i -= 1) env.harden(pending[i]);
+    } finally {
+      pending.length = base;
+    }
+  };
+  // undecoded returns the hardened value of a parsed wire value.
+  const undecoded = w => {
+    if (typeof w !== 'object' || w === null) return w;
+    const base = pending.length;
+    let v;
+    try {
+      v = dec(w);
+    } catch (e) {
+      pending.length = base;
+      throw e;
+    }
+    hardenFrom(base);
+    return v;
+  };
   // unwire decodes wire text into a hardened value.
-  const unwire = s => env.harden(dec(parse(s)));
-  // undecoded hardens a wire value that arrived already parsed, inside a larger message.
-  const undecoded = w => env.harden(dec(w));
+  const unwire = s => undecoded(parse(s));
 
   // --- the bridge the prelude closes over (see worker/js/bridge.go) -------------
   const methodName = method => {
@@ -179,24 +266,53 @@
     }
     return String(method);
   };
-  const sendArgs = (x, method, args) => {
-    const name = methodName(method);
-    let a;
+  // argsText is the wire text of a send's arguments, each after a comma.
+  // args is the rest-parameter array the prelude's E made: a genuine
+  // array, so only its elements need the passable checks (as in the goja
+  // bridge).
+  const argsText = (name, args) => {
+    let s = '';
     try {
-      a = enc(args);
+      for (let i = 0; i < args.length; i += 1) s += `,${text(enc(args[i]))}`;
     } catch (e) {
       throw TypeError(`cannot send ${name}: ${passMessage(e)}`);
     }
-    return stringify([hid(x), name, a]);
+    return s;
+  };
+  const presences = new WeakSet(); // what P made
+  const kits = new Map(); // promise id → { promise, resolve, reject }
+  // newKit keeps the resolvers of a promise Go settles; it returns its id.
+  const newKit = kit => {
+    const id = hid(kit.promise);
+    kits.set(id, kit);
+    return id;
   };
   let krefOf; // kser's callback, during a kser call
   let kslot; // kunser's callback, during a kunser call
+  // Registrations of representatives made while the template is prepared
+  // (op Z), when there is no vat yet: held, then made first thing in the
+  // vat's startVat (op S), where the vat made them before.
+  let held;
+  let heldForStart = [];
   const bridge = {
     isPromise,
-    isRemote: x => idOf.has(x) && call(OP.isRemote, String(idOf.get(x))) === '1',
-    send: (x, method, args) => obj(Number(call(OP.send, sendArgs(x, method, args)))),
+    // A presence (P) is an import for good: liveslots registers it under its
+    // vref as it is made and never drops it; other objects ask Go.
+    isRemote: x => presences.has(x) || (idOf.has(x) && call(OP.isRemote, String(idOf.get(x))) === '1'),
+    // send and sendOnly tell Go [target handle, result handle (0 for
+    // none), arg wire...] NUL method; the result's promise is made here,
+    // for Go's NewPromise to take (rather than a call back for it).
+    send: (x, method, args) => {
+      const name = methodName(method);
+      const s = argsText(name, args);
+      const kit = Promise.withResolvers();
+      call(OP.send, `[${hid(x)},${newKit(kit)}${s}]\u0000${name}`);
+      return kit.promise;
+    },
     sendOnly: (x, method, args) => {
-      call(OP.sendOnly, sendArgs(x, method, args));
+      const name = methodName(method);
+      const s = argsText(name, args);
+      call(OP.sendOnly, `[${hid(x)},0${s}]\u0000${name}`);
     },
     console: (level, line) => {
       call(OP.console, `${level}\u0000${line}`);
@@ -236,6 +352,10 @@
     },
     watchablePromise: p => call(OP.watchablePromise, String(hid(p))),
     registerVirtual: (rep, vref) => {
+      if (held !== undefined) {
+        held.push([rep, String(vref)]);
+        return;
+      }
       call(OP.registerVirtual, stringify([hid(rep), String(vref)]));
     },
     kser: (value, f) => {
@@ -302,8 +422,68 @@
         return String(v);
     }
   };
+  const noArgs = Object.freeze([]);
   const rejected = (name, message) => Promise.reject(env.makeError(name, message));
-  const kits = new Map(); // promise id → [resolve, reject]
+  // classify is "r" + the interface of a remotable, "p" for a promise, else "".
+  const classify = v => {
+    if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return '';
+    switch (env.kindOf(v)) {
+      case 'remotable': {
+        const iface = env.ifaceOf(v);
+        return `r${iface === undefined ? '' : iface}`;
+      }
+      case 'promise':
+        return 'p';
+      default:
+        return '';
+    }
+  };
+  // byValue tells whether a method's result goes back to Go as its wire
+  // form rather than as a handle: a primitive that always passes.
+  const byValue = v => (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol') || v === null;
+  // watch reports to Go (watch n) how v settles, from a later job: what
+  // liveslots' Watch asks.
+  const watch = (v, n) => {
+    Promise.resolve(v).then(x => watchReport(n, false, x), e => watchReport(n, true, e));
+  };
+  // plainPromise tells whether p, a native promise, is one that watch can
+  // follow with its own then without running vat code: Promise.resolve(p)
+  // reads p.constructor and then p.then, which are Promise.prototype's
+  // (frozen) unless p has its own or another prototype.
+  const plainPromise = p => getPrototypeOf(p) === PromisePrototype &&
+    getOwnPropertyDescriptor(p, 'constructor') === undefined && getOwnPropertyDescriptor(p, 'then') === undefined;
+  // invoke calls method on the target of handle id with the arguments
+  // args[from:] (wire); a failure is a rejected promise.
+  const invoke = (id, method, m, from) => {
+    const target = obj(id);
+    if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
+      return rejected('TypeError', 'target is not a JS object');
+    }
+    const f = target[method];
+    if (typeof f !== 'function') {
+      const names = objectKeys(target).filter(k => typeof target[k] === 'function').map(k => stringify(k));
+      return rejected('TypeError', `target has no method ${stringify(method)}, has [${names.join(',')}]`);
+    }
+    // The arguments are hardened as harden(args) would (the array itself
+    // is never seen by vat code).
+    let args = noArgs;
+    if (m.length > from) {
+      const base = pending.length;
+      args = [];
+      try {
+        for (let i = from; i < m.length; i += 1) args.push(dec(m[i]));
+      } catch (e) {
+        pending.length = base;
+        throw e;
+      }
+      hardenFrom(base);
+    }
+    try {
+      return Reflect.apply(f, target, args);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
   const watchReport = (w, rejectedFlag, v) => {
     let s;
     try {
@@ -312,7 +492,7 @@
       s = ['e', 'TypeError', passMessage(e)];
       rejectedFlag = true;
     }
-    call(OP.watched, stringify([w, rejectedFlag, s]));
+    call(OP.watched, `[${w},${rejectedFlag},${text(s)}]`);
   };
   const ops = {
     // module('', fn): evaluates the bundle's module body fn; "" or "x" + the error.
@@ -339,6 +519,9 @@
         return `xthe bundle exports no buildRootObject function (exports: ${objectKeys(exp).join(', ')})`;
       }
       const params = unwire(s);
+      const prepared = heldForStart;
+      heldForStart = [];
+      for (let i = 0; i < prepared.length; i += 1) bridge.registerVirtual(prepared[i][0], prepared[i][1]);
       const bag = env.makeBaggage();
       let root;
       try {
@@ -352,39 +535,24 @@
       }
       return `h${hid(root)}`;
     },
-    P: iface => String(hid(env.makePresence(iface))),
-    N: () => {
-      let kit;
-      const p = new Promise((resolve, reject) => {
-        kit = [resolve, reject];
-      });
-      const id = hid(p);
-      kits.set(id, kit);
-      return String(id);
+    P: iface => {
+      const p = env.makePresence(iface);
+      presences.add(p);
+      return String(hid(p));
     },
+    N: () => String(newKit(Promise.withResolvers())),
     // settle([id, rejected, wire])
     R: s => {
-      const [id, rej, w] = parse(s);
-      const kit = kits.get(id);
+      const m = parse(s);
+      const kit = kits.get(m[0]);
       if (kit === undefined) return '';
-      kits.delete(id);
-      kit[rej ? 1 : 0](undecoded(w));
+      kits.delete(m[0]);
+      const v = undecoded(m[2]);
+      if (m[1]) kit.reject(v);
+      else kit.resolve(v);
       return '';
     },
-    C: s => {
-      const v = obj(Number(s));
-      if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return '';
-      switch (env.kindOf(v)) {
-        case 'remotable': {
-          const iface = env.ifaceOf(v);
-          return `r${iface === undefined ? '' : iface}`;
-        }
-        case 'promise':
-          return 'p';
-        default:
-          return '';
-      }
-    },
+    C: s => classify(obj(Number(s))),
     // settled(id): "" if pending or not a promise, else "f"/"r" + wire.
     T: s => {
       const p = obj(Number(s));
@@ -396,31 +564,43 @@
         return `r${stringify(['e', 'TypeError', passMessage(e)])}`;
       }
     },
-    // invoke([id, method, args wire]): the handle of the result.
+    // invoke([id, method, arg wire...]): "v" + the wire of a primitive
+    // result, else "h" + its handle.
     I: s => {
-      const [id, method, argsWire] = parse(s);
-      const target = obj(id);
-      if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
-        return String(hid(rejected('TypeError', 'target is not a JS object')));
-      }
-      const m = target[method];
-      if (typeof m !== 'function') {
-        const names = objectKeys(target).filter(k => typeof target[k] === 'function').map(k => stringify(k));
-        return String(hid(rejected('TypeError', `target has no method ${stringify(method)}, has [${names.join(',')}]`)));
-      }
-      const args = undecoded(argsWire);
-      let res;
-      try {
-        res = Reflect.apply(m, target, args);
-      } catch (e) {
-        return String(hid(Promise.reject(e)));
-      }
-      return String(hid(res));
+      const m = parse(s);
+      const res = invoke(m[0], m[1], m, 2);
+      return byValue(res) ? `v${text(encScalar(res))}` : `h${hid(res)}`;
     },
-    // watch([id, watch id])
+    // follow([id, watch id, method, arg wire...]): invoke, then what C and W
+    // would do with the result: "v" + the wire of a primitive result, "w" +
+    // the handle of a promise, "o" + the handle of anything else, watched;
+    // or "p" + the handle of a promise that W is still to watch, after Go
+    // registered it (its watch could run vat code that sends it).
+    F: s => {
+      const m = parse(s);
+      const n = m[1];
+      const res = invoke(m[0], m[2], m, 3);
+      if (byValue(res)) {
+        queueJob(() => {
+          host(OP.watchedValue, n);
+        });
+        return `v${text(encScalar(res))}`;
+      }
+      const id = hid(res);
+      if (classify(res) === 'p') {
+        if (!plainPromise(res)) return `p${id}`;
+        res.then(x => watchReport(n, false, x), e => watchReport(n, true, e));
+        return `w${id}`;
+      }
+      // Anything else is watched here too: what watch runs (a then getter,
+      // say) could not tell, as Go registers nothing for it in between.
+      watch(res, n);
+      return `o${id}`;
+    },
+    // watch([id, watch id]), or [0, watch id, wire] for a value.
     W: s => {
-      const [id, w] = parse(s);
-      Promise.resolve(obj(id)).then(v => watchReport(w, false, v), e => watchReport(w, true, e));
+      const m = parse(s);
+      watch(m.length > 2 ? undecoded(m[2]) : obj(m[0]), m[1]);
       return '';
     },
     // reanimate(vref): the handle of the representative, or "x" + why not.
@@ -455,14 +635,24 @@
     },
     // prepare(''): build the data-model kits, in the template.
     Z: () => {
-      env.prepare();
+      held = [];
+      try {
+        env.prepare();
+      } finally {
+        heldForStart = held;
+        held = undefined;
+      }
       return '';
     },
-    // release(ids): forget handles Go no longer holds.
-    D: s => {
-      for (const id of parse(s)) release(id);
-      return '';
+    // release(ids): forget handles Go no longer holds; the ids may be
+    // followed by the next operation, run after.
+    D: (s, v) => {
+      const end = s.indexOf(']') + 1;
+      const ids = parse(s.slice(0, end));
+      for (let i = 0; i < ids.length; i += 1) release(ids[i]);
+      return end < s.length ? dispatch(s.slice(end), v) : '';
     },
   };
-  return (s, v) => ops[s[0]](s.slice(1), v);
+  const dispatch = (s, v) => ops[s[0]](s.slice(1), v);
+  return dispatch;
 });

@@ -14,7 +14,6 @@ import (
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/liveslots"
 	"github.com/cooper-kernel/cooper/vat"
-	"github.com/cooper-kernel/cooper/worker/jsvat"
 	"github.com/cooper-kernel/cooper/worker/wasm/qjs"
 )
 
@@ -36,6 +35,10 @@ var ErrBadSnapshot = errors.New("wasm: malformed vat snapshot")
 type watch struct {
 	key     string
 	settled func(bool, capdata.Value)
+	// value is what settled gets, if valued: a primitive result the glue
+	// returned as itself, reported in a later job of the same delivery.
+	value  capdata.Value
+	valued bool
 }
 
 const (
@@ -50,6 +53,8 @@ type savedWorker struct {
 	Watches   []savedWatch    `json:"watches"`
 	Promises  []handle        `json:"promises"`
 	Kept      []handle        `json:"kept"`
+	// Release are the handles the next glue call tells the instance to forget.
+	Release []handle `json:"release,omitempty"`
 }
 
 type savedWatch struct {
@@ -66,35 +71,45 @@ type VatSnapshot struct {
 // SnapshotBuild names the code that snapshots of this worker belong to: the
 // instrumented module, the glue and prelude sources and the snapshot and
 // metering formats. A snapshot of another build is never loaded.
-func (w *Worker) SnapshotBuild() string { return build(w.in.Engine()) }
+func (w *Worker) SnapshotBuild() string { return build(w.in.Engine(), w.gen) }
 
-// builds caches build's answer per engine (an engine lives as long as the
-// process).
-var builds sync.Map // *qjs.Engine → string
+// builds caches build's answers (an engine and a generation live as long
+// as the process).
+var builds sync.Map // buildKey → string
 
-func build(e *qjs.Engine) string {
-	if b, ok := builds.Load(e); ok {
+type buildKey struct {
+	e *qjs.Engine
+	g *generation
+}
+
+func build(e *qjs.Engine, g *generation) string {
+	if b, ok := builds.Load(buildKey{e, g}); ok {
 		return b.(string)
 	}
 	h := sha256.New()
 	for _, part := range []string{"cooper-wasm-vat-snapshot", strconv.Itoa(vatSnapshotVersion),
-		strconv.Itoa(FuelPerComputron), e.ModuleHash(), glueSource, jsvat.Prelude, jsvat.Passable, moduleHead, moduleTail} {
+		strconv.Itoa(FuelPerComputron), e.ModuleHash(), g.glue, g.prelude, g.passable, moduleHead, moduleTail} {
 		binary.Write(h, binary.LittleEndian, uint64(len(part)))
 		h.Write([]byte(part))
 	}
 	b := "wasm-" + hex.EncodeToString(h.Sum(nil))
-	builds.Store(e, b)
+	builds.Store(buildKey{e, g}, b)
 	return b
 }
 
-// Build returns the snapshot build of this binary's wasm workers (see
-// [Worker.SnapshotBuild]); it compiles the module on first use.
-func (m *Maker) Build() (string, error) {
+// Build returns the snapshot build of this binary's wasm workers for spec
+// (see [Worker.SnapshotBuild]: its generation's); it compiles the module
+// on first use.
+func (m *Maker) Build(spec vat.Spec) (string, error) {
 	e, err := qjs.Shared()
 	if err != nil {
 		return "", fmt.Errorf("wasm worker: %w", err)
 	}
-	return build(e), nil
+	gen, err := m.generation(spec)
+	if err != nil {
+		return "", err
+	}
+	return build(e, gen), nil
 }
 
 // Snapshot returns the vat's whole state between deliveries.
@@ -111,7 +126,7 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	}
 	s := savedWorker{Liveslots: ls, NextWatch: w.nextWatch}
 	for n, wt := range w.watches {
-		if wt.key == "" {
+		if wt.key == "" || wt.valued {
 			return nil, fmt.Errorf("wasm worker: watch %d cannot be saved", n)
 		}
 		s.Watches = append(s.Watches, savedWatch{N: n, Key: wt.key})
@@ -119,6 +134,7 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	slices.SortFunc(s.Watches, func(a, b savedWatch) int { return cmp(a.N, b.N) })
 	s.Promises = sortedHandles(w.isPromise)
 	s.Kept = sortedHandles(w.kept)
+	s.Release = w.release
 	return w.in.AppendSnapshot(encodeState(s))
 }
 
@@ -175,7 +191,7 @@ func DecodeVatSnapshot(b []byte) (*VatSnapshot, error) {
 	if err := json.Unmarshal(b[head:head+int(n)], &s.state); err != nil {
 		return nil, fmt.Errorf("%w: state: %v", ErrBadSnapshot, err)
 	}
-	for _, list := range [][]handle{s.state.Promises, s.state.Kept} {
+	for _, list := range [][]handle{s.state.Promises, s.state.Kept, s.state.Release} {
 		for _, h := range list {
 			if h == 0 {
 				return nil, fmt.Errorf("%w: handle 0", ErrBadSnapshot)
@@ -207,8 +223,12 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
-	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
-	w.ls, err = liveslots.Restore(spec.ID, (*face)(w), s.state.Liveslots)
+	gen, err := m.generation(spec)
+	if err != nil {
+		return nil, err
+	}
+	w := newWorker(spec, gen)
+	w.ls, err = liveslots.Restore(spec.ID, w.face(), s.state.Liveslots)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 	}
@@ -226,6 +246,7 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	for _, h := range s.state.Kept {
 		w.kept[h] = true
 	}
+	w.release = s.state.Release
 	w.in, err = e.Restore(s.heap, qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host})
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: restore: %w", err)

@@ -2,7 +2,6 @@ package wasm
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"testing"
 
 	"github.com/cooper-kernel/cooper/bundle"
@@ -64,7 +63,7 @@ export function buildRootObject() { return Far('c', { inc: () => 1 }); }`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := bundleTemplate(sha256Of(counter)); !ok {
+	if _, ok := bundleTemplate(templateKeyOf(counter)); !ok {
 		t.Fatal("the evaluation was not kept")
 	}
 	copied, copiedUsed, err := run(counter, 0)
@@ -80,9 +79,9 @@ export function buildRootObject() { return Far('c', { inc: () => 1 }); }`)
 	if _, _, err := run(noisy, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := bundleTemplate(sha256Of(noisy)); ok {
+	if _, ok := bundleTemplate(templateKeyOf(noisy)); ok {
 		t.Fatal("an evaluation that called Go was kept")
 	}
 }
 
-func sha256Of(b []byte) [32]byte { return sha256.Sum256(b) }
+func templateKeyOf(b []byte) [32]byte { return templateKey(current, b) }

@@ -12,10 +12,7 @@
 package wasm
 
 import (
-	"crypto/sha256"
 	_ "embed"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -31,9 +28,6 @@ import (
 	"github.com/cooper-kernel/cooper/worker/jsvat"
 	"github.com/cooper-kernel/cooper/worker/wasm/qjs"
 )
-
-//go:embed glue.js
-var glueSource string
 
 // FuelPerComputron converts the instance's fuel (about one wasm instruction
 // per unit) into computrons, the unit of delivery limits and meters.
@@ -73,6 +67,7 @@ const (
 	opUnserialize
 	opRegisterVirtual
 	opWatchablePromise
+	opWatchedValue
 )
 
 // maxKunserSlots bounds the slots kunser accepts.
@@ -82,6 +77,10 @@ const maxKunserSlots = 10_000
 type Options struct {
 	// MemoryLimit caps each vat's linear memory in bytes (DefaultMemoryLimit if 0).
 	MemoryLimit uint64
+	// Version is the metering version of the vats it creates (0: the
+	// newest, CurrentVersion): a network keeps the one all its nodes have
+	// until it upgrades. A vat it restores keeps its own.
+	Version int
 }
 
 // Maker starts wasm workers. Every maker of the process shares one
@@ -99,21 +98,22 @@ type prepared struct {
 	template *qjs.Snapshot
 }
 
-var shared = sync.OnceValues(func() (prepared, error) {
+// prepare makes the template of generation g (see generation.shared).
+func prepare(g *generation) (prepared, error) {
 	e, err := qjs.Shared()
 	if err != nil {
 		return prepared{}, err
 	}
-	t, err := prepareTemplate(e)
+	t, err := prepareTemplate(e, g)
 	if err != nil {
 		return prepared{}, err
 	}
 	return prepared{e, t}, nil
-})
+}
 
-// prepareTemplate runs the prelude and the glue in a fresh instance and
-// snapshots it.
-func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
+// prepareTemplate runs the prelude and the glue of generation g in a fresh
+// instance and snapshots it.
+func prepareTemplate(e *qjs.Engine, g *generation) (*qjs.Snapshot, error) {
 	in, err := e.New(qjs.Options{})
 	if err != nil {
 		return nil, err
@@ -122,11 +122,11 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 	in.SetFuel(math.MaxInt64 / 2)
 	// The prelude and the passable checks, as [prelude, passable].
 	expr := func(src string) string { return strings.TrimRight(strings.TrimSpace(src), ";") }
-	prelude, err := in.Eval("[\n"+expr(jsvat.Prelude)+",\n"+expr(jsvat.Passable)+"\n]", "cooper-prelude.js")
+	prelude, err := in.Eval("[\n"+expr(g.prelude)+",\n"+expr(g.passable)+"\n]", "cooper-prelude.js")
 	if err != nil {
 		return nil, fmt.Errorf("prelude: %w", err)
 	}
-	glue, err := in.Eval(glueSource, "cooper-glue.js")
+	glue, err := in.Eval(g.glue, "cooper-glue.js")
 	if err != nil {
 		return nil, fmt.Errorf("glue: %w", err)
 	}
@@ -140,8 +140,10 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 	// Every vat starts with the patterns and vat-data kits built and its
 	// baggage's representative made: making them was most of the work of
 	// a small vat's startVat.
-	if _, err := in.CallString(dispatch, "Z"); err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
+	if g.follows {
+		if _, err := in.CallString(dispatch, "Z"); err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
 	}
 	for _, v := range []qjs.Value{prelude, glue} {
 		if err := in.FreeValue(v); err != nil {
@@ -162,6 +164,7 @@ func prepareTemplate(e *qjs.Engine) (*qjs.Snapshot, error) {
 // Worker runs one JS vat in its own wasm instance.
 type Worker struct {
 	spec     vat.Spec
+	gen      *generation
 	in       *qjs.Instance
 	ls       *liveslots.Liveslots
 	dispatch qjs.Value
@@ -178,6 +181,12 @@ type Worker struct {
 	kept      map[handle]bool
 	// hostCalls counts the calls vat code made to Go.
 	hostCalls int
+	// prepared is the promise the glue made for the send under way, which
+	// NewPromise returns (0 if none).
+	prepared handle
+	// release are the handles the instance is to forget, sorted, told in
+	// the prefix of the next glue call.
+	release []handle
 	// moduleFn is the bundle's module body until the startVat delivery
 	// evaluates it (Evaluate); zero once evaluated.
 	moduleFn qjs.Value
@@ -244,16 +253,20 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 			return nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(jsvat.BuiltinModules, ", "))
 		}
 	}
-	p, err := shared()
+	gen, err := m.generation(spec)
+	if err != nil {
+		return nil, err
+	}
+	p, err := gen.shared()
 	e, tmpl := p.engine, p.template
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
-	w := &Worker{spec: spec, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
-	w.ls = liveslots.New(spec.ID, (*face)(w))
+	w := newWorker(spec, gen)
+	w.ls = liveslots.New(spec.ID, w.face())
 	budget := w.budget()
 	opts := qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host}
-	key := sha256.Sum256(spec.Bundle)
+	key := templateKey(gen, spec.Bundle)
 	if ev, ok := bundleTemplate(key); ok && ev.fuel < budget {
 		// A restore that fails (a smaller memory limit) takes the fresh path,
 		// which fails the same way or succeeds the same way.
@@ -337,17 +350,6 @@ func (m *Maker) memoryLimit(spec vat.Spec) uint64 {
 	return m.opts.MemoryLimit
 }
 
-// jsHash is the hex SHA-256 of the JS every wasm vat runs besides its
-// bundle: the prelude, the passable checks, the glue and the module wrapper.
-var jsHash = sync.OnceValue(func() string {
-	h := sha256.New()
-	for _, part := range []string{jsvat.Prelude, jsvat.Passable, glueSource, moduleHead, moduleTail} {
-		binary.Write(h, binary.LittleEndian, uint64(len(part)))
-		h.Write([]byte(part))
-	}
-	return hex.EncodeToString(h.Sum(nil))
-})
-
 // budget is the fuel of one delivery.
 func (w *Worker) budget() int64 {
 	if w.spec.DeliveryLimit == 0 || w.spec.DeliveryLimit > math.MaxInt64/2/FuelPerComputron {
@@ -356,13 +358,22 @@ func (w *Worker) budget() int64 {
 	return int64(w.spec.DeliveryLimit) * FuelPerComputron
 }
 
-// MeteringVersion names the computron schedule this worker charges: the
-// fuel per computron, the engine and the JS the vat runs on (the glue and
-// the prelude), since any change to them changes what a delivery burns.
-// Version 2: the passable checks run inside the instance and vat code is
-// strict; version 3 names the JS by its hash.
-func (w *Worker) MeteringVersion() string {
-	return MeteringPrefix + "3 (" + strconv.Itoa(FuelPerComputron) + " fuel/computron, " + w.in.Engine().Version() + ", js " + jsHash()[:16] + ")"
+// MeteringVersion names the computron schedule this worker charges: its
+// generation's (generation.meteringVersion).
+func (w *Worker) MeteringVersion() string { return w.gen.meteringVersion(w.in.Engine()) }
+
+// newWorker returns a worker of generation gen for spec, without its
+// instance and liveslots.
+func newWorker(spec vat.Spec, gen *generation) *Worker {
+	return &Worker{spec: spec, gen: gen, watches: map[uint64]watch{}, fresh: map[handle]bool{}, isPromise: map[handle]bool{}, kept: map[handle]bool{}}
+}
+
+// face is what liveslots drives: with InvokeFollow if the glue has it.
+func (w *Worker) face() liveslots.Restorable {
+	if w.gen.follows {
+		return followFace{(*face)(w)}
+	}
+	return (*face)(w)
 }
 
 // Deliver runs one delivery to completion.
@@ -393,7 +404,9 @@ func (w *Worker) Deliver(d vat.Delivery, sys vat.Syscaller) (out vat.Outcome) {
 // sweep lets the instance forget the handles liveslots no longer holds:
 // those Go saw during this delivery that liveslots did not keep, and the
 // promises it kept earlier and has since retired. The order of the
-// release is sorted, so the instance's work is the same on every run.
+// release is sorted, so the instance's work is the same on every run. The
+// release rides on the next glue call, in the next delivery (a snapshot
+// keeps it), rather than costing a call of its own.
 func (w *Worker) sweep() {
 	var drop []handle
 	for h := range w.fresh {
@@ -415,17 +428,30 @@ func (w *Worker) sweep() {
 		return
 	}
 	slices.Sort(drop)
+	for _, h := range drop {
+		delete(w.isPromise, h)
+	}
+	if !w.gen.follows { // version 2's glue takes them in a call of their own
+		w.call('D', releaseList(drop))
+		return
+	}
+	// A delivery that made no glue call left the last one's in place.
+	w.release = append(w.release, drop...)
+	slices.Sort(w.release)
+}
+
+// releaseList is the glue's list of handles, [h,...].
+func releaseList(hs []handle) string {
 	var b strings.Builder
 	b.WriteByte('[')
-	for i, h := range drop {
-		delete(w.isPromise, h)
+	for i, h := range hs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(strconv.FormatUint(uint64(h), 10))
 	}
 	b.WriteByte(']')
-	w.call('D', b.String())
+	return b.String()
 }
 
 // Interrupt stops the delivery under way, from any goroutine; the vat's
@@ -441,7 +467,12 @@ func (w *Worker) Close() error {
 // call runs a glue operation. A failure of vat code (fuel, memory, stack)
 // or of the glue fails the delivery; ok is false then.
 func (w *Worker) call(op byte, payload string) (string, bool) {
-	r, err := w.in.Call(w.dispatch, string(op)+payload)
+	s := string(op) + payload
+	if len(w.release) > 0 {
+		s = "D" + releaseList(w.release) + s // the glue releases them, then runs op
+		w.release = nil
+	}
+	r, err := w.in.Call(w.dispatch, s)
 	if err != nil {
 		w.fatal(err)
 		return "", false
