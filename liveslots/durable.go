@@ -47,7 +47,7 @@ func (ls *Liveslots) RegisterVirtual(vref vat.VRef, v any) error {
 		return fmt.Errorf("registerVirtual: %q is not a virtual object's vref", vref)
 	}
 	if old, ok := ls.slotToVal[vref]; ok && old != v {
-		delete(ls.valToSlot, old)
+		ls.deleteVal(old)
 	}
 	ls.register(vref, v)
 	return nil

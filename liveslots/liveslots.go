@@ -90,6 +90,13 @@ type Liveslots struct {
 	// Registration: vref ↔ language object, for exports, imports and promises.
 	slotToVal map[vat.VRef]any
 	valToSlot map[any]vat.VRef
+	// holders counts, per language object, the slotToVal entries holding
+	// it: a value may stay there under a retired (pinned) or a second vref.
+	holders map[any]int
+	// dropped, when recorded (RecordDropped), are the language objects
+	// that may have stopped being held since TakeDropped last ran.
+	dropped       []any
+	recordDropped bool
 	// exportedVPIDs are kernel-known promises this vat decides.
 	exportedVPIDs map[vat.VRef]any
 	// importedVPIDs are kernel-known promises the kernel decides.
@@ -120,6 +127,7 @@ func New(id vat.ID, face Face) *Liveslots {
 		nextErrorID:   70_000,
 		slotToVal:     map[vat.VRef]any{},
 		valToSlot:     map[any]vat.VRef{},
+		holders:       map[any]int{},
 		exportedVPIDs: map[vat.VRef]any{},
 		importedVPIDs: map[vat.VRef]*promiseRecord{},
 		pinned:        map[vat.VRef]bool{},
@@ -292,7 +300,7 @@ func describe(v any) string {
 
 // register records that vref designates the language object v.
 func (ls *Liveslots) register(vref vat.VRef, v any) {
-	ls.slotToVal[vref] = v
+	ls.setSlot(vref, v)
 	ls.valToSlot[v] = vref
 }
 
@@ -302,12 +310,69 @@ func (ls *Liveslots) register(vref vat.VRef, v any) {
 func (ls *Liveslots) unregister(vpid vat.VRef) {
 	if v, ok := ls.slotToVal[vpid]; ok {
 		if ls.valToSlot[v] == vpid {
-			delete(ls.valToSlot, v)
+			ls.deleteVal(v)
 		}
 		if !ls.pinned[vpid] {
-			delete(ls.slotToVal, vpid)
+			ls.deleteSlot(vpid)
 		}
 	}
+}
+
+// setSlot makes vref designate v in slotToVal.
+func (ls *Liveslots) setSlot(vref vat.VRef, v any) {
+	if old, ok := ls.slotToVal[vref]; ok {
+		if old == v {
+			return
+		}
+		ls.unhold(old)
+	}
+	ls.slotToVal[vref] = v
+	ls.holders[v]++
+}
+
+// deleteSlot removes vref from slotToVal.
+func (ls *Liveslots) deleteSlot(vref vat.VRef) {
+	if old, ok := ls.slotToVal[vref]; ok {
+		delete(ls.slotToVal, vref)
+		ls.unhold(old)
+	}
+}
+
+// deleteVal removes v from valToSlot.
+func (ls *Liveslots) deleteVal(v any) {
+	delete(ls.valToSlot, v)
+	ls.noteDropped(v)
+}
+
+// unhold counts one slotToVal entry less holding v.
+func (ls *Liveslots) unhold(v any) {
+	if n := ls.holders[v] - 1; n > 0 {
+		ls.holders[v] = n
+	} else {
+		delete(ls.holders, v)
+	}
+	ls.noteDropped(v)
+}
+
+func (ls *Liveslots) noteDropped(v any) {
+	if ls.recordDropped {
+		ls.dropped = append(ls.dropped, v)
+	}
+}
+
+// RecordDropped makes liveslots note the language objects it may stop
+// holding, for TakeDropped: a worker that keeps objects on the language's
+// side while liveslots holds them learns which to check, rather than
+// asking about every one after each delivery.
+func (ls *Liveslots) RecordDropped() { ls.recordDropped = true }
+
+// TakeDropped returns the language objects liveslots may have stopped
+// holding (see Holds) since it last returned, and forgets them; one may be
+// listed more than once, or be held again.
+func (ls *Liveslots) TakeDropped() []any {
+	d := ls.dropped
+	ls.dropped = nil
+	return d
 }
 
 func (ls *Liveslots) deliverMessage(target vat.VRef, methargs vat.CapData, result vat.VRef) error {
@@ -627,12 +692,7 @@ func (ls *Liveslots) Holds(v any) bool {
 	if _, ok := ls.valToSlot[v]; ok {
 		return true
 	}
-	for _, x := range ls.slotToVal { // rare: v registered under a retired second vref
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return ls.holders[v] > 0 // v under a retired (pinned) or a second vref
 }
 
 // Exit ends the vat: a clean exit with a completion value, or a failure with a reason.

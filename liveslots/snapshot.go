@@ -185,7 +185,7 @@ func Restore(id vat.ID, face Restorable, data []byte) (*Liveslots, error) {
 		if err != nil {
 			return nil, err
 		}
-		ls.slotToVal[r.VRef] = v
+		ls.setSlot(r.VRef, v)
 	}
 	for _, r := range s.Vals {
 		v, err := value(r, false)

@@ -232,6 +232,7 @@ func (m *Maker) Restore(spec vat.Spec, data []byte) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 	}
+	w.ls.RecordDropped()
 	for _, wt := range s.state.Watches {
 		settled, err := w.ls.Watcher(wt.Key)
 		if err != nil {

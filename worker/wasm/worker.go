@@ -264,6 +264,7 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	}
 	w := newWorker(spec, gen)
 	w.ls = liveslots.New(spec.ID, w.face())
+	w.ls.RecordDropped()
 	budget := w.budget()
 	opts := qjs.Options{MemoryLimit: m.memoryLimit(spec), Handler: w.host}
 	key := templateKey(gen, spec.Bundle)
@@ -418,8 +419,9 @@ func (w *Worker) sweep() {
 		}
 	}
 	clear(w.fresh)
-	for h := range w.kept {
-		if !w.ls.Holds(h) {
+	// A kept promise stops being held only by a change liveslots reports.
+	for _, v := range w.ls.TakeDropped() {
+		if h, ok := v.(handle); ok && w.kept[h] && !w.ls.Holds(h) {
 			drop = append(drop, h)
 			delete(w.kept, h)
 		}
