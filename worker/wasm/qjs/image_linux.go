@@ -35,13 +35,17 @@ func newImage(mem []byte) (*image, error) {
 func (img *image) close() { img.f.Close() }
 
 // mapImage replaces the first img.size bytes of m with a private mapping
-// of img. On failure m's contents are undefined: the caller discards the
-// instance.
-func (m *mmapMemory) mapImage(img *image) bool {
+// of img; false if it cannot (too small a memory), an error if the
+// mapping failed, after which m's first bytes may be unmapped: the caller
+// must discard the instance without touching its memory.
+func (m *mmapMemory) mapImage(img *image) (bool, error) {
 	if img == nil || img.size == 0 || len(m.buf) < img.size {
-		return false
+		return false, nil
 	}
 	_, err := unix.MmapPtr(int(img.f.Fd()), 0, unsafe.Pointer(&m.buf[0]), uintptr(img.size),
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
-	return err == nil
+	if err != nil {
+		return false, fmt.Errorf("qjs: map the snapshot image: %w", err)
+	}
+	return true, nil
 }

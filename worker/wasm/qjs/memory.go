@@ -17,8 +17,9 @@ type limitedMemory struct {
 type linearMemory interface {
 	grow(size uint64) []byte
 	// mapImage makes the memory's first bytes a copy-on-write mapping of
-	// a snapshot image, or reports false.
-	mapImage(img *image) bool
+	// a snapshot image, or reports false; after an error the memory must
+	// not be touched.
+	mapImage(img *image) (bool, error)
 	free()
 }
 
@@ -62,9 +63,12 @@ func (s *sliceMemory) grow(size uint64) []byte {
 
 func (s *sliceMemory) free() { s.buf = nil }
 
-func (s *sliceMemory) mapImage(*image) bool { return false }
+func (s *sliceMemory) mapImage(*image) (bool, error) { return false, nil }
 
 // mapImage maps img over the start of the memory (see linearMemory).
-func (l *limitedMemory) mapImage(img *image) bool {
-	return img != nil && l.mem != nil && l.mem.mapImage(img)
+func (l *limitedMemory) mapImage(img *image) (bool, error) {
+	if img == nil || l.mem == nil {
+		return false, nil
+	}
+	return l.mem.mapImage(img)
 }

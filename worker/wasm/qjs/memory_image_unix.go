@@ -2,4 +2,4 @@
 
 package qjs
 
-func (m *mmapMemory) mapImage(*image) bool { return false }
+func (m *mmapMemory) mapImage(*image) (bool, error) { return false, nil }

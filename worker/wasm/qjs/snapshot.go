@@ -114,7 +114,12 @@ func (e *Engine) Restore(s *Snapshot, opts Options) (*Instance, error) {
 		in.Close()
 		return nil, ErrBadSnapshot
 	}
-	if !in.mem.mapImage(s.img) && !in.copyMemory(s.Memory) {
+	mapped, err := in.mem.mapImage(s.img)
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
+	if !mapped && !in.copyMemory(s.Memory) {
 		in.Close()
 		return nil, errors.New("qjs: cannot write memory")
 	}
