@@ -120,10 +120,11 @@ func hashPagesSince(data, prev []byte, prevPages []pageHash) []pageHash {
 	return pages
 }
 
-// lastSaved keeps the last snapshot saved of the few vats that saved one
-// last (data and page hashes), so that a vat's next snapshot hashes only
-// the pages that changed: a running vat snapshots every few hundred
-// deliveries and changes a small part of its heap in between.
+// lastSaved keeps the last snapshot saved or loaded of the few vats that
+// saved or loaded one last (data and page hashes), so that a vat's next
+// snapshot hashes only the pages that changed: a running vat snapshots
+// every few hundred deliveries, and a paged-in vat is paged out again,
+// having changed a small part of its heap in between.
 type lastSaved struct {
 	vats  []string // oldest first
 	saved map[string]savedSnapshot
@@ -146,9 +147,16 @@ const (
 func (l *lastSaved) hashPages(vat string, data []byte) []pageHash {
 	prev := l.saved[vat]
 	pages := hashPagesSince(data, prev.data, prev.pages)
+	l.remember(vat, data, pages)
+	return pages
+}
+
+// remember keeps data, with its page hashes, as vat's last snapshot (one
+// saved, or loaded and checked), within the bounds.
+func (l *lastSaved) remember(vat string, data []byte, pages []pageHash) {
 	l.forget(vat)
 	if len(data) > lastSavedBytes {
-		return pages
+		return
 	}
 	for len(l.vats) >= lastSavedVats || (len(l.vats) > 0 && l.bytes+len(data) > lastSavedBytes) {
 		l.forget(l.vats[0])
@@ -159,7 +167,6 @@ func (l *lastSaved) hashPages(vat string, data []byte) []pageHash {
 	l.saved[vat] = savedSnapshot{data: data, pages: pages}
 	l.vats = append(l.vats, vat)
 	l.bytes += len(data)
-	return pages
 }
 
 // forget drops what is kept of vat.
@@ -337,6 +344,10 @@ func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok boo
 	}
 	if err != nil {
 		return info, nil, true, fmt.Errorf("%w: %s at position %d: %v", ErrSnapshotCorrupt, vat, info.Pos, err)
+	}
+	if got != nil {
+		// The vat's next snapshot hashes only what it changed since.
+		s.lastSaved.remember(vat, data, got)
 	}
 	return info, data, true, nil
 }

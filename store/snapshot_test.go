@@ -564,3 +564,31 @@ func TestLastSavedBounded(t *testing.T) {
 		t.Fatalf("a snapshot over the byte bound was kept (%d bytes)", l.bytes)
 	}
 }
+
+// TestLoadedSnapshotIsBase: a snapshot loaded and checked is what the
+// vat's next snapshot is hashed against, and that one's hashes are a full
+// hash's.
+func TestLoadedSnapshotIsBase(t *testing.T) {
+	s, _ := newTestStore(t)
+	data := heap(100, 6, func(i int) byte { return byte(i + 1) })
+	crank(t, s, func() { s.SaveSnapshot("v4", 2, "b", data) })
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s.lastSaved = lastSaved{}
+	s.pageCache = pageCache{}
+	_, got, ok, err := s.LoadSnapshot("v4")
+	if !ok || err != nil {
+		t.Fatalf("load: %v %v", ok, err)
+	}
+	kept, ok := s.lastSaved.saved["v4"]
+	if !ok || !bytes.Equal(kept.data, got) || !slices.Equal(kept.pages, hashPages(data)) {
+		t.Fatal("the loaded snapshot is not kept as the vat's base")
+	}
+	next := heap(120, 6, func(i int) byte { return byte(i + 1 + i/5) }) // the last page changed
+	var info SnapshotInfo
+	crank(t, s, func() { info = s.SaveSnapshot("v4", 9, "b", next) })
+	if want := snapshotHash(int64(len(next)), hashPages(next)); info.Hash != want {
+		t.Fatalf("hash %s, want %s", info.Hash, want)
+	}
+}
