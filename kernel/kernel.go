@@ -233,6 +233,11 @@ func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, erro
 		return nil, err
 	}
 	h.worker = w
+	if b, ok := w.(vat.SnapshotBaser); ok && k.snapshotInterval != 0 {
+		if key, image := b.SnapshotBase(); image != nil {
+			k.store.SetSnapshotBase(string(id), key, image)
+		}
+	}
 	return h, nil
 }
 

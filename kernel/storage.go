@@ -56,6 +56,9 @@ type Transcripts interface {
 // snapshot.go); snapshots are outside the hashed kv.
 type Snapshots interface {
 	SaveSnapshot(vat string, pos uint64, build string, data []byte) store.SnapshotInfo
+	// SetSnapshotBase names the image vat's worker started from, which its
+	// first snapshot is hashed against (see vat.SnapshotBaser).
+	SetSnapshotBase(vat, key string, image []byte)
 	Snapshot(vat string) (store.SnapshotInfo, bool)
 	LoadSnapshot(vat string) (info store.SnapshotInfo, data []byte, ok bool, err error)
 	DeleteSnapshot(vat string)

@@ -91,6 +91,15 @@ func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) 
 	return info
 }
 
+// SetSnapshotBase gives vat, if the store keeps no recent snapshot of it,
+// image as the snapshot its next one is hashed against: the image its
+// worker started from (vat.SnapshotBaser), named by key (the same key only
+// for the same bytes; its page hashes are made once). The store keeps
+// image, which the caller must not change.
+func (s *Store) SetSnapshotBase(vat, key string, image []byte) {
+	s.lastSaved.setBase(vat, key, image)
+}
+
 // hashPages returns the hashes of data's pages.
 func hashPages(data []byte) []pageHash { return hashPagesSince(data, nil, nil) }
 
@@ -124,11 +133,17 @@ func hashPagesSince(data, prev []byte, prevPages []pageHash) []pageHash {
 // saved or loaded one last (data and page hashes), so that a vat's next
 // snapshot hashes only the pages that changed: a running vat snapshots
 // every few hundred deliveries, and a paged-in vat is paged out again,
-// having changed a small part of its heap in between.
+// having changed a small part of its heap in between. A vat that has
+// neither is hashed against the image its worker started from, if it
+// named one (SetSnapshotBase): a template shared by many vats.
 type lastSaved struct {
 	vats  []string // oldest first
 	saved map[string]savedSnapshot
 	bytes int
+	// images are the shared images vats started from, by key; baseOf
+	// names each vat's until its first snapshot is saved or loaded.
+	images map[string]savedSnapshot
+	baseOf map[string]string
 }
 
 type savedSnapshot struct {
@@ -136,16 +151,20 @@ type savedSnapshot struct {
 	pages []pageHash
 }
 
-// Bounds of lastSaved.
+// Bounds of lastSaved: vats and bytes kept, shared images.
 const (
-	lastSavedVats  = 8
+	lastSavedVats  = 32
 	lastSavedBytes = 64 << 20
+	maxImages      = 16
 )
 
 // hashPages returns the hashes of the pages of vat's new snapshot data and
 // remembers it.
 func (l *lastSaved) hashPages(vat string, data []byte) []pageHash {
-	prev := l.saved[vat]
+	prev, ok := l.saved[vat]
+	if !ok {
+		prev = l.images[l.baseOf[vat]]
+	}
 	pages := hashPagesSince(data, prev.data, prev.pages)
 	l.remember(vat, data, pages)
 	return pages
@@ -155,6 +174,7 @@ func (l *lastSaved) hashPages(vat string, data []byte) []pageHash {
 // saved, or loaded and checked), within the bounds.
 func (l *lastSaved) remember(vat string, data []byte, pages []pageHash) {
 	l.forget(vat)
+	delete(l.baseOf, vat)
 	if len(data) > lastSavedBytes {
 		return
 	}
@@ -169,7 +189,27 @@ func (l *lastSaved) remember(vat string, data []byte, pages []pageHash) {
 	l.bytes += len(data)
 }
 
-// forget drops what is kept of vat.
+// setBase makes image, named key, what vat's next snapshot is hashed
+// against (its worker started from it, so no snapshot of it taken before
+// is closer); the image's page hashes are made once per key.
+func (l *lastSaved) setBase(vat, key string, image []byte) {
+	l.forget(vat)
+	if _, ok := l.images[key]; !ok {
+		if len(l.images) >= maxImages {
+			// A few templates per process: start over.
+			clear(l.images)
+			clear(l.baseOf)
+		}
+		if l.images == nil {
+			l.images = map[string]savedSnapshot{}
+			l.baseOf = map[string]string{}
+		}
+		l.images[key] = savedSnapshot{data: image, pages: hashPages(image)}
+	}
+	l.baseOf[vat] = key
+}
+
+// forget drops the snapshot kept of vat.
 func (l *lastSaved) forget(vat string) {
 	s, ok := l.saved[vat]
 	if !ok {

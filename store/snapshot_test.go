@@ -592,3 +592,49 @@ func TestLoadedSnapshotIsBase(t *testing.T) {
 		t.Fatalf("hash %s, want %s", info.Hash, want)
 	}
 }
+
+// TestSnapshotBase: a vat given the image it started from has its first
+// snapshot hashed against it, with the hashes a full hash gives, whatever
+// it changed; the image's page hashes are made once per key; a snapshot
+// saved or loaded takes the image's place.
+func TestSnapshotBase(t *testing.T) {
+	s, _ := newTestStore(t)
+	image := heap(0, 8, func(i int) byte { return byte(10 + i) })
+	s.SetSnapshotBase("v4", "tmpl", image)
+	s.SetSnapshotBase("v5", "tmpl", image)
+	if len(s.lastSaved.images) != 1 || s.lastSaved.baseOf["v4"] != "tmpl" || s.lastSaved.baseOf["v5"] != "tmpl" {
+		t.Fatalf("images %d, bases %v", len(s.lastSaved.images), s.lastSaved.baseOf)
+	}
+	for _, c := range []struct {
+		vat  string
+		data []byte
+	}{
+		{"v4", heap(90, 8, func(i int) byte { return byte(10 + i + i/6) })}, // the last two pages changed
+		{"v5", heap(90, 9, func(i int) byte { return byte(10 + i) })},       // grown: nothing lines up
+	} {
+		var info SnapshotInfo
+		crank(t, s, func() { info = s.SaveSnapshot(c.vat, 3, "b", c.data) })
+		if want := snapshotHash(int64(len(c.data)), hashPages(c.data)); info.Hash != want {
+			t.Errorf("%s: hash %s, want %s", c.vat, info.Hash, want)
+		}
+		if _, ok := s.lastSaved.baseOf[c.vat]; ok {
+			t.Errorf("%s: still hashed against the image after a snapshot", c.vat)
+		}
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// A base set again (a new incarnation from the template) replaces the
+	// kept snapshot; loading one replaces the base.
+	s.SetSnapshotBase("v4", "tmpl", image)
+	if _, ok := s.lastSaved.saved["v4"]; ok || s.lastSaved.baseOf["v4"] != "tmpl" {
+		t.Error("a new base did not replace the kept snapshot")
+	}
+	s.pageCache = pageCache{}
+	if _, _, ok, err := s.LoadSnapshot("v4"); !ok || err != nil {
+		t.Fatalf("load: %v %v", ok, err)
+	}
+	if _, ok := s.lastSaved.baseOf["v4"]; ok {
+		t.Error("a loaded snapshot did not replace the base")
+	}
+}

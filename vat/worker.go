@@ -83,6 +83,16 @@ type Snapshotter interface {
 	Snapshot() ([]byte, error)
 }
 
+// SnapshotBaser is implemented by Snapshotters whose state starts as a
+// copy of a shared image (a template), so that their first snapshot
+// shares most of its pages with that image.
+type SnapshotBaser interface {
+	// SnapshotBase returns the image, laid out as the end of a snapshot
+	// is, and a name for its bytes (the same name only for the same
+	// bytes); nil if there is none. The caller must not change it.
+	SnapshotBase() (key string, image []byte)
+}
+
 // Restorer is implemented by makers that can start a worker from a
 // snapshot a [Snapshotter] took.
 type Restorer interface {

@@ -1,6 +1,7 @@
 package wasm_test
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -143,4 +144,44 @@ func BenchmarkSnapshot(b *testing.B) {
 			r.Close()
 		}
 	})
+}
+
+// TestSnapshotBase: a new vat names the template it started from as the
+// base of its snapshots (vat.SnapshotBaser), and that image lines up with
+// the end of its snapshot: most of its pages are the vat's, page for page
+// from the end, after startVat and a message.
+func TestSnapshotBase(t *testing.T) {
+	w, err := wasm.NewMaker(wasm.Options{}).New(counterSpec(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	key, image := w.SnapshotBase()
+	if key == "" || len(image) == 0 {
+		t.Fatalf("no base: %q, %d bytes", key, len(image))
+	}
+	if out := w.Deliver(startVat, noSyscalls); out.Err != "" {
+		t.Fatal(out.Err)
+	}
+	d := vat.Delivery{Kind: vat.DeliverMessage, Target: "o+0", Methargs: vat.CapData{Body: `#["inc",[]]`}, Result: "p-1"}
+	if out := w.Deliver(d, noSyscalls); out.Err != "" {
+		t.Fatal(out.Err)
+	}
+	snap, err := w.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	same, n := 0, len(image)/page
+	for i := 1; i <= n && i*page <= len(snap); i++ {
+		if bytes.Equal(snap[len(snap)-i*page:len(snap)-(i-1)*page], image[len(image)-i*page:len(image)-(i-1)*page]) {
+			same++
+		}
+	}
+	if same < n/2 {
+		t.Errorf("%d of the base's %d pages line up with the snapshot", same, n)
+	}
+	if key2, _ := w.SnapshotBase(); key2 != key {
+		t.Errorf("the base's key changed: %q, %q", key, key2)
+	}
 }

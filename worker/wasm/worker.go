@@ -163,6 +163,9 @@ func prepareTemplate(e *qjs.Engine, g *generation) (*qjs.Snapshot, error) {
 
 // Worker runs one JS vat in its own wasm instance.
 type Worker struct {
+	// base is the template the instance started from, nil for a vat
+	// restored from its own snapshot.
+	base     *qjs.Snapshot
 	spec     vat.Spec
 	gen      *generation
 	in       *qjs.Instance
@@ -274,6 +277,7 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 		if w.in, err = e.Restore(ev.snap, opts); err == nil {
 			w.dispatch = w.in.Root()
 			w.in.SetFuel(budget - ev.fuel)
+			w.base = ev.snap
 			return w, nil
 		}
 	}
@@ -281,6 +285,7 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wasm worker: %w", err)
 	}
+	w.base = tmpl
 	w.dispatch = w.in.Root()
 	w.in.SetFuel(budget)
 	w.moduleFn, err = w.in.Eval(moduleHead+b.Source+moduleTail, "bundle.js")
@@ -290,6 +295,16 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	}
 	w.bundleKey = key
 	return w, nil
+}
+
+// SnapshotBase returns the memory of the template the vat started from
+// (vat.SnapshotBaser): a snapshot ends with the memory, so the pages the
+// vat did not write line up with the template's.
+func (w *Worker) SnapshotBase() (string, []byte) {
+	if w.base == nil {
+		return "", nil
+	}
+	return "wasm-template-" + w.base.MemoryHash(), w.base.Memory
 }
 
 // Evaluate runs the bundle's module body, first thing in the startVat

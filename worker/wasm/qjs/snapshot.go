@@ -2,6 +2,7 @@ package qjs
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -31,6 +32,19 @@ type Snapshot struct {
 
 	share sync.Once
 	img   *image // Memory as a file to map, once Share made it
+
+	hashOnce   sync.Once
+	memoryHash string // see MemoryHash
+}
+
+// MemoryHash returns the hex SHA-256 of s.Memory, computed once: s.Memory
+// must not change afterwards.
+func (s *Snapshot) MemoryHash() string {
+	s.hashOnce.Do(func() {
+		sum := sha256.Sum256(s.Memory)
+		s.memoryHash = hex.EncodeToString(sum[:])
+	})
+	return s.memoryHash
 }
 
 // Share makes the later restores of s map its memory copy-on-write
