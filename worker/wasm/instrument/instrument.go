@@ -43,12 +43,15 @@
 package instrument
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/tetratelabs/wabin/binary"
+	"github.com/tetratelabs/wabin/leb128"
 	"github.com/tetratelabs/wabin/wasm"
 )
 
@@ -130,6 +133,9 @@ type Result struct {
 	Globals []string
 	// Recursive is how many functions carry the call-depth meter.
 	Recursive int
+	// DataEnd bounds what instantiation writes into memory (the data
+	// segments): a new instance's memory at or above it is zero.
+	DataEnd uint32
 }
 
 // Rewrite instruments module.
@@ -257,7 +263,7 @@ func (p *pass) run() (*Result, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{DataEnd: dataEnd(m)}
 	if err := p.relocateStack(res); err != nil {
 		return nil, err
 	}
@@ -287,6 +293,26 @@ func (p *pass) run() (*Result, error) {
 	p.addExports(res)
 	m.CustomSections = nil // debug info no longer matches the code
 	return res, nil
+}
+
+// dataEnd returns where the module's data segments end in memory; a
+// segment placed by anything but a constant makes it the whole initial
+// memory.
+func dataEnd(m *wasm.Module) uint32 {
+	whole := uint32(min(uint64(m.MemorySection.Min)*pageSize, math.MaxUint32))
+	var end uint64
+	for _, seg := range m.DataSection {
+		e := seg.OffsetExpression
+		if e == nil || e.Opcode != wasm.OpcodeI32Const {
+			return whole
+		}
+		off, _, err := leb128.DecodeInt32(bytes.NewReader(e.Data))
+		if err != nil {
+			return whole
+		}
+		end = max(end, uint64(uint32(off))+uint64(len(seg.Init)))
+	}
+	return uint32(min(end, math.MaxUint32))
 }
 
 // validate checks the indices the pass follows, so that a malformed

@@ -24,7 +24,6 @@
 package qjs
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -130,24 +129,14 @@ type Engine struct {
 	compiled wazero.CompiledModule
 	info     *instrument.Result
 	srcHash  string
-
-	extentOnce sync.Once
-	extent     int // see initialExtent
 }
 
-// initialExtent is how many bytes of a fresh instance's memory
-// instantiation may have made non-zero (the data segments), rounded up to
-// a 4 KiB page; fresh is the memory of the first instance that asks.
-func (e *Engine) initialExtent(fresh []byte) int {
-	e.extentOnce.Do(func() {
-		for off := 0; off < len(fresh); off += osPage {
-			end := min(off+osPage, len(fresh))
-			if !bytes.Equal(fresh[off:end], zeroPage[:end-off]) {
-				e.extent = end
-			}
-		}
-	})
-	return min(e.extent, len(fresh))
+// initialExtent is how many bytes of a new instance's memory of size
+// bytes instantiation may have made non-zero (the data segments), rounded
+// up to a 4 KiB page.
+func (e *Engine) initialExtent(size int) int {
+	end := (int(e.info.DataEnd) + osPage - 1) / osPage * osPage
+	return min(end, size)
 }
 
 // NewEngine rewrites and compiles the embedded QuickJS module.

@@ -44,6 +44,7 @@ func (m *mmapMemory) mapImage(img *image) (bool, error) {
 	}
 	_, err := unix.MmapPtr(int(img.f.Fd()), 0, unsafe.Pointer(&m.buf[0]), uintptr(img.size),
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+	m.mapped = true // even if it failed: the memory is not the reservation's own
 	if err != nil {
 		return false, fmt.Errorf("qjs: map the snapshot image: %w", err)
 	}

@@ -31,7 +31,7 @@ func TestRewriteCache(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if r.Hash != fresh.Hash || string(r.Wasm) != string(fresh.Wasm) || r.StackTop != fresh.StackTop ||
+		if r.Hash != fresh.Hash || string(r.Wasm) != string(fresh.Wasm) || r.StackTop != fresh.StackTop || r.DataEnd != fresh.DataEnd ||
 			len(r.Globals) != len(fresh.Globals) || len(r.HostTableIndexes) != len(fresh.HostTableIndexes) {
 			t.Fatalf("%s: the rewrite differs from a fresh one", what)
 		}

@@ -160,7 +160,7 @@ func (in *Instance) copyMemory(src []byte) bool {
 	if !ok {
 		return false
 	}
-	written := in.e.initialExtent(dst)
+	written := in.e.initialExtent(len(dst))
 	copy(dst[:written], src)
 	for off := written; off < len(src); off += osPage {
 		end := min(off+osPage, len(src))
