@@ -58,7 +58,12 @@
   // objects already hardened are not pushed, and hardened roots return at
   // once: the walk, and so every proxy trap it runs, is the same as a walk
   // that pushed them (each would be skipped when popped).
+  // bridge.freezeOwn, if the engine has it (the wasm worker), does what
+  // the loop body below does after hardened.add(v), for a v that is not a
+  // proxy, in the engine: it freezes v and returns the objects the body
+  // would push, in order; for a proxy it returns undefined.
   const hardened = new WeakSet();
+  const freezeOwn = bridge.freezeOwn;
   function harden(root) {
     if ((typeof root !== 'object' && typeof root !== 'function') || root === null || hardened.has(root)) {
       return root;
@@ -72,6 +77,19 @@
         continue;
       }
       hardened.add(v);
+      if (freezeOwn !== undefined) {
+        const next = freezeOwn(v);
+        if (next !== undefined) {
+          for (let i = 0; i < next.length; i += 1) {
+            const x = next[i];
+            if (!hardened.has(x)) {
+              todo[n] = x;
+              n += 1;
+            }
+          }
+          continue;
+        }
+      }
       freeze(v);
       const proto = getPrototypeOf(v);
       if (proto !== null && !hardened.has(proto)) {

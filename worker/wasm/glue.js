@@ -31,7 +31,7 @@
     kser: 11, kunser: 12, watched: 13,
     vatstore: 14, serialize: 15, unserialize: 16, registerVirtual: 17, watchablePromise: 18,
     watchedValue: 19,
-    isPromise: -1, promiseState: -2, promiseResult: -3,
+    isPromise: -1, promiseState: -2, promiseResult: -3, freezeOwn: -4, recordData: -5, arrayData: -6,
   };
   const call = (op, s) => {
     const r = host(op, s);
@@ -179,7 +179,14 @@
     if (v === null) return null;
     const kind = env.kindOf(v);
     if (kind === 'remotable' || kind === 'promise') return ref(v);
-    if (!isFrozen(v)) throw new PassError('Cannot pass non-frozen objects. Use harden()');
+    // A frozen array or record that is no proxy, whose properties are all
+    // as they must be, comes as its data, read in C (qjs.OpRecordData,
+    // OpArrayData), and then only what may still fail is checked, in the
+    // same order.
+    let data;
+    if (kind === 'record') data = host(OP.recordData, v);
+    else if (kind === 'array') data = host(OP.arrayData, v);
+    if (data === undefined && !isFrozen(v)) throw new PassError('Cannot pass non-frozen objects. Use harden()');
     if (path === undefined) {
       path = [v];
     } else {
@@ -187,9 +194,33 @@
       if (path.length >= maxDepth) throw new PassError(`Pass-by-copy data cannot be nested deeper than ${maxDepth}`);
       path.push(v);
     }
-    const w = copy(v, kind);
+    const w = data === undefined ? copy(v, kind) : copyData(v, kind, data);
     path.pop();
     return w;
+  }
+  // copyData is copy for an array or a record whose data C read.
+  function copyData(v, kind, data) {
+    if (kind === 'array') {
+      if (getPrototypeOf(v) !== arrayPrototype) throw new PassError('Malformed array: it does not inherit from Array.prototype');
+      const out = ['a'];
+      for (let i = 0; i < data.length; i += 1) out.push(walk(data[i]));
+      return out;
+    }
+    if (getPrototypeOf(v) !== objectPrototype) {
+      throw new PassError('Records must inherit from Object.prototype (class instances cannot be passed: make them Far, or copy their data)');
+    }
+    for (let i = 0; i < data.length; i += 2) {
+      if (data[i] === 'then' && typeof data[i + 1] === 'function') throw new PassError('Cannot pass non-promise thenables');
+    }
+    const out = ['r'];
+    for (let i = 0; i < data.length; i += 2) {
+      const pv = data[i + 1];
+      if (typeof pv === 'function' && env.kindOf(pv) !== 'remotable') {
+        throw new PassError(`Records cannot contain non-far functions: ${quote(data[i])} (use Far for objects with methods)`);
+      }
+      out.push(data[i], walk(pv));
+    }
+    return out;
   }
   function copy(v, kind) {
     switch (kind) {
@@ -441,6 +472,8 @@
   let heldForStart = [];
   const bridge = {
     isPromise,
+    // harden's loop body for v, in C, unless v is a proxy (qjs.OpFreezeOwn).
+    freezeOwn: v => host(OP.freezeOwn, v),
     // A presence (P) is an import for good: liveslots registers it under its
     // vref as it is made and never drops it; other objects ask Go.
     isRemote: x => presences.has(x) || (idOf.has(x) && call(OP.isRemote, String(idOf.get(x))) === '1'),

@@ -77,6 +77,18 @@ var passCases = []string{
 	`flaky('fourth', 4, Error('fourth trap'))`,
 	`flaky('fifth', 5, Error('fifth trap'))`,
 	`harden([1, flaky('nested', 4, Error('nested trap'))])`,
+	`(() => { const t = new Uint8Array(1); try { harden(t); } catch (e) {} return harden({ t }); })()`,
+	`(() => { const t = new Uint8Array(1); try { harden(t); } catch (e) {} return harden([t]); })()`,
+	`harden({ a: Object.freeze([1, { b: 2 }]), c: Object.freeze({ d: [] }) })`,
+	`harden([[], {}, [[]], [{}], { x: [] }])`,
+	`harden(Object.defineProperty([1, 2], 0, { value: 1, enumerable: false }))`,
+	`harden(Object.defineProperty([1, 2], 1, { get: () => 2, enumerable: true }))`,
+	`(() => { const a = [1, 2, 3]; a.length = 5; return harden(a); })()`,
+	`harden({ b: 1, a: 2, 1: 3, 0: 4, [Symbol.iterator]: 5 })`,
+	`harden(Object.defineProperty({ x: 1 }, 'then', { value: () => 1, enumerable: false }))`,
+	`harden({ then: Far('thenFar', {}) })`,
+	`harden({ then: 'str', a: [() => 1] })`,
+	`harden({ a: [() => 1], then() {} })`,
 }
 
 // passSource tries each case as a send's argument (the glue's
@@ -218,7 +230,7 @@ func TestPassableChecks(t *testing.T) {
 	for _, s := range []string{"Arrays must not have holes", "cannot be cyclic", "nested deeper than 200", "only well-known symbols",
 		"non-remotable function", "non-promise thenables", "Records must inherit", "Malformed array", "non-indexes",
 		"accessor property", "enumerable property", "string-named", "late trap", "a string", "early trap", "ownKeys trap",
-		"Errors must not have accessor", "Custom", "fourth trap", "nested trap", "rec gOPD", "arr ownKeys", "inner getPrototypeOf"} {
+		"Errors must not have accessor", "Custom", "fourth trap", "nested trap", "non-frozen objects", "rec gOPD", "arr ownKeys", "inner getPrototypeOf"} {
 		if !strings.Contains(all, s) {
 			t.Errorf("no delivery shows %q", s)
 		}
