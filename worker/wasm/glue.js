@@ -38,6 +38,11 @@
     if (r[0] === 'e') throw TypeError(r.slice(1));
     return r.slice(1);
   };
+  // tell is call for an answer that is not used.
+  const tell = (op, s) => {
+    const r = host(op, s);
+    if (r[0] === 'e') throw TypeError(r.slice(1));
+  };
 
   // --- handles -------------------------------------------------------------
   // byId and kits are keyed by 2^52 + id, not by id: QuickJS hashes a
@@ -309,8 +314,13 @@
     if (typeof v === 'number' && v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0)) return `${v}`;
     return text(encScalar(v));
   };
-  // wire returns the wire text of v, or throws a PassError.
-  const wire = v => text(enc(v));
+  // wire returns the wire text of v, or throws a PassError (a string or a
+  // number without the walk).
+  const wire = v => {
+    if (typeof v === 'string') return stringify(v);
+    if (typeof v === 'number') return scalarText(v);
+    return text(enc(v));
+  };
   // passMessage is the message of a PassError, or rethrows anything else.
   const passMessage = e => {
     if (e instanceof PassError) return e.message;
@@ -447,10 +457,7 @@
   const argsText = (name, args) => {
     let s = '';
     try {
-      for (let i = 0; i < args.length; i += 1) {
-        const a = args[i];
-        s += `,${typeof a === 'number' ? scalarText(a) : text(enc(a))}`;
-      }
+      for (let i = 0; i < args.length; i += 1) s += `,${wire(args[i])}`;
     } catch (e) {
       throw TypeError(`cannot send ${name}: ${passMessage(e)}`);
     }
@@ -484,19 +491,19 @@
       const name = methodName(method);
       const s = argsText(name, args);
       const kit = Promise.withResolvers();
-      call(OP.send, `[${hid(x)},${newKit(kit)}${s}]\u0000${name}`);
+      tell(OP.send, `[${hid(x)},${newKit(kit)}${s}]\u0000${name}`);
       return kit.promise;
     },
     sendOnly: (x, method, args) => {
       const name = methodName(method);
       const s = argsText(name, args);
-      call(OP.sendOnly, `[${hid(x)},0${s}]\u0000${name}`);
+      tell(OP.sendOnly, `[${hid(x)},0${s}]\u0000${name}`);
     },
     console: (level, line) => {
-      call(OP.console, `${level}\u0000${line}`);
+      tell(OP.console, `${level}\u0000${line}`);
     },
     testLog: line => {
-      call(OP.testLog, String(line));
+      tell(OP.testLog, String(line));
     },
     exit: (failure, v) => {
       let w;
@@ -505,7 +512,7 @@
       } catch (e) {
         throw TypeError(passMessage(e));
       }
-      call(OP.exit, stringify([!!failure, w]));
+      tell(OP.exit, stringify([!!failure, w]));
     },
     // vatstore(op, key, value): "get"/"next" answer a string or undefined.
     vatstore: (op, key, value) => {
@@ -534,7 +541,7 @@
         held.push([rep, String(vref)]);
         return;
       }
-      call(OP.registerVirtual, stringify([hid(rep), String(vref)]));
+      tell(OP.registerVirtual, `[${hid(rep)},${stringify(String(vref))}]`);
     },
     kser: (value, f) => {
       let w;
@@ -665,12 +672,12 @@
   const watchReport = (w, rejectedFlag, v) => {
     let s;
     try {
-      s = enc(v);
+      s = wire(v);
     } catch (e) {
-      s = ['e', 'TypeError', passMessage(e)];
+      s = stringify(['e', 'TypeError', passMessage(e)]);
       rejectedFlag = true;
     }
-    call(OP.watched, `[${w},${rejectedFlag},${text(s)}]`);
+    tell(OP.watched, `[${w},${rejectedFlag},${s}]`);
   };
   const ops = {
     // module('', fn): evaluates the bundle's module body fn; "" or "x" + the error.
