@@ -54,34 +54,64 @@
   // --- harden --------------------------------------------------------------
   // harden freezes root and everything reachable from it through
   // prototypes and own properties (values, getters and setters), depth
-  // first, last property first, never calling a getter. Primitives are
-  // not pushed and hardened roots return at once: the walk, and so every
-  // proxy trap it runs, is the same as a walk that pushed them.
+  // first, last property first, never calling a getter. Primitives and
+  // objects already hardened are not pushed, and hardened roots return at
+  // once: the walk, and so every proxy trap it runs, is the same as a walk
+  // that pushed them (each would be skipped when popped).
+  // bridge.freezeOwn, if the engine has it (the wasm worker), does what
+  // the loop body below does after hardened.add(v), for a v that is not a
+  // proxy, in the engine: it freezes v and returns the objects the body
+  // would push, in order; for a proxy it returns undefined.
   const hardened = new WeakSet();
-  const isObj = v => (typeof v === 'object' || typeof v === 'function') && v !== null;
+  const freezeOwn = bridge.freezeOwn;
   function harden(root) {
-    if (!isObj(root) || hardened.has(root)) {
+    if ((typeof root !== 'object' && typeof root !== 'function') || root === null || hardened.has(root)) {
       return root;
     }
     const todo = [root];
-    while (todo.length > 0) {
-      const v = todo.pop();
+    let n = 1; // todo[0..n) is the stack
+    while (n > 0) {
+      n -= 1;
+      const v = todo[n];
       if (hardened.has(v)) {
         continue;
       }
       hardened.add(v);
+      if (freezeOwn !== undefined) {
+        const next = freezeOwn(v);
+        if (next !== undefined) {
+          for (let i = 0; i < next.length; i += 1) {
+            const x = next[i];
+            if (!hardened.has(x)) {
+              todo[n] = x;
+              n += 1;
+            }
+          }
+          continue;
+        }
+      }
       freeze(v);
       const proto = getPrototypeOf(v);
-      if (proto !== null) todo.push(proto);
+      if (proto !== null && !hardened.has(proto)) {
+        todo[n] = proto;
+        n += 1;
+      }
       const descs = getOwnPropertyDescriptors(v);
       const ks = ownKeys(descs);
       for (let i = 0; i < ks.length; i += 1) {
         const d = descs[ks[i]];
-        if ('value' in d) {
-          if (isObj(d.value)) todo.push(d.value);
-        } else {
-          if (isObj(d.get)) todo.push(d.get);
-          if (isObj(d.set)) todo.push(d.set);
+        let x = d.value;
+        if (x === undefined && !('value' in d)) {
+          x = d.get;
+          if ((typeof x === 'object' || typeof x === 'function') && x !== null && !hardened.has(x)) {
+            todo[n] = x;
+            n += 1;
+          }
+          x = d.set;
+        }
+        if ((typeof x === 'object' || typeof x === 'function') && x !== null && !hardened.has(x)) {
+          todo[n] = x;
+          n += 1;
         }
       }
     }
@@ -197,7 +227,9 @@
     if (isFrozen(remotable)) {
       throw TypeError('Remotable: the object must not be frozen yet');
     }
-    for (const k of ownKeys(remotable)) {
+    const ks = ownKeys(remotable);
+    for (let i = 0; i < ks.length; i += 1) {
+      const k = ks[i];
       const d = Object.getOwnPropertyDescriptor(remotable, k);
       if (!('value' in d) || typeof d.value !== 'function') {
         throw TypeError(`cannot make a remotable with non-method ${String(k)}`);

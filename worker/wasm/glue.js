@@ -11,7 +11,9 @@
 (function glue(host, parts) {
   'use strict';
 
-  const [prelude, passable] = parts; // prelude.js and passable.js
+  // prelude.js and passable.js; enc applies passable.js's rules itself,
+  // in one walk (the goja worker runs passable.js).
+  const [prelude] = parts;
 
   // The built-ins as they are before vat code runs: it may rebind the
   // globals, never these.
@@ -29,15 +31,26 @@
     kser: 11, kunser: 12, watched: 13,
     vatstore: 14, serialize: 15, unserialize: 16, registerVirtual: 17, watchablePromise: 18,
     watchedValue: 19,
-    isPromise: -1, promiseState: -2, promiseResult: -3,
+    isPromise: -1, promiseState: -2, promiseResult: -3, freezeOwn: -4, recordData: -5, arrayData: -6,
   };
   const call = (op, s) => {
     const r = host(op, s);
     if (r[0] === 'e') throw TypeError(r.slice(1));
     return r.slice(1);
   };
+  // tell is call for an answer that is not used.
+  const tell = (op, s) => {
+    const r = host(op, s);
+    if (r[0] === 'e') throw TypeError(r.slice(1));
+  };
 
   // --- handles -------------------------------------------------------------
+  // byId and kits are keyed by 2^52 + id, not by id: QuickJS hashes a
+  // number by the words of its double, whose low word is 0 for a small
+  // integer, and its table index keeps their trailing zeros, so small
+  // integers share a few chains and a lookup walks hundreds of them.
+  // 2^52 + id has the id as its low word.
+  const spread = 4503599627370496;
   const byId = new Map();
   const idOf = new Map();
   let nextId = 1;
@@ -47,23 +60,25 @@
       id = nextId;
       nextId += 1;
       idOf.set(v, id);
-      byId.set(id, v);
+      byId.set(id + spread, v);
     }
     return id;
   };
   const obj = id => {
-    const v = byId.get(id);
-    if (v === undefined && id !== 0 && !byId.has(id)) throw Error(`wasm worker: unknown handle ${id}`);
+    const v = byId.get(id + spread);
+    if (v === undefined && id !== 0 && !byId.has(id + spread)) throw Error(`wasm worker: unknown handle ${id}`);
     return v;
   };
   const release = id => {
-    const v = byId.get(id);
-    if (v !== undefined || byId.has(id)) {
+    const k = id + spread;
+    const v = byId.get(k);
+    if (v !== undefined || byId.has(k)) {
       idOf.delete(v);
-      byId.delete(id);
+      byId.delete(k);
     }
   };
 
+  const presences = new WeakSet(); // what P made
   const isPromise = v => host(OP.isPromise, v);
 
   const wellKnown = new Map();
@@ -76,46 +91,182 @@
 
   // --- JS → wire ---------------------------------------------------------------
   class PassError extends Error {}
-  let checks; // passable.js on env: { snapshot, makeRecord }
-  // enc checks v with the passable rules (passable.js: no getters, proxies,
-  // holes, class instances, cycles...) and writes its wire form; a value
-  // that cannot pass is a PassError with Endo's wording.
+  // enc checks v with the passable rules and writes its wire form; a value
+  // that cannot pass is a PassError with Endo's wording. It is what
+  // encoding the node of passable.js's snapshot(v) came to, in one walk:
+  // the same checks in the same order, on the same objects (so a proxy
+  // sees the same traps, and the first failure is the same failure), the
+  // same messages, and the handles of new references made in the same
+  // order, once the walk passed. An unpassable symbol is reported only
+  // if the rest passes, as encoding the node reported it.
+  const maxDepth = 200; // passable.js's
+  const objectPrototype = Object.prototype;
+  const arrayPrototype = Array.prototype;
+  const { isFrozen } = Object;
+  const { ownKeys } = Reflect;
+  const quote = k => stringify(String(k));
+  let path; // the objects whose copy is under way, outermost first
+  let fresh; // the ["h", object] nodes of references without a handle yet
+  let badSymbol; // the message of the first unpassable symbol
   function enc(v) {
     if ((typeof v !== 'object' && typeof v !== 'function') || v === null) {
       return encScalar(v); // what checks.snapshot(v) and encNode come to
     }
-    let node;
+    // A proxy trap the walk runs may encode another value: each walk has
+    // its own state.
+    const outerPath = path;
+    const outerFresh = fresh;
+    const outerBad = badSymbol;
+    path = undefined;
+    fresh = undefined;
+    badSymbol = undefined;
     try {
-      node = checks.snapshot(v);
-    } catch (e) {
-      throw new PassError(e && e.message !== undefined ? String(e.message) : String(e));
+      let w;
+      try {
+        try {
+          env.harden(v);
+        } catch (e) {
+          throw new PassError(`Cannot pass a value that cannot be hardened: ${e && e.message}`);
+        }
+        w = walk(v);
+      } catch (e) {
+        throw new PassError(e && e.message !== undefined ? String(e.message) : String(e));
+      }
+      if (badSymbol !== undefined) throw new PassError(badSymbol);
+      if (fresh !== undefined) {
+        for (let i = 0; i < fresh.length; i += 1) fresh[i][1] = hid(fresh[i][1]);
+      }
+      return w;
+    } finally {
+      path = outerPath;
+      fresh = outerFresh;
+      badSymbol = outerBad;
     }
-    return encNode(node);
   }
-  // encNode writes the wire form of a passable.js node.
-  function encNode(n) {
-    if (typeof n !== 'object' || n === null) return encScalar(n);
-    switch (n[0]) {
-      case 'remotable':
-      case 'promise':
-        return ['h', hid(n[1])];
-      case 'array': {
-        const out = ['a'];
-        for (let i = 0; i < n[1].length; i += 1) out.push(encNode(n[1][i]));
-        return out;
-      }
-      case 'record': {
-        const out = ['r'];
-        for (let i = 0; i < n[1].length; i += 1) out.push(n[1][i], encNode(n[2][i]));
-        return out;
-      }
-      case 'error':
-        return ['e', n[1], n[2]];
-      case 'tagged':
-        return ['t', n[1], encNode(n[2])];
-      default:
-        throw new PassError(`wasm worker: unknown node ${stringify(n[0])}`);
+  const ref = v => {
+    const id = idOf.get(v);
+    if (id !== undefined) return ['h', id];
+    const w = ['h', v];
+    if (fresh === undefined) fresh = [w];
+    else fresh.push(w);
+    return w;
+  };
+  // dataValue reads an own, enumerable data property (passable.js's).
+  const dataValue = (v, k, what) => {
+    const d = getOwnPropertyDescriptor(v, k);
+    if (d === undefined) {
+      throw new PassError(typeof k === 'number' ? `Arrays must not have holes: index ${k} is missing` : `${quote(k)} property expected in ${what}`);
     }
+    if (!('value' in d)) throw new PassError(`${quote(k)} must not be an accessor property of ${what}`);
+    if (!d.enumerable) throw new PassError(`${quote(k)} must be an enumerable property of ${what}`);
+    return d.value;
+  };
+  function walk(v) {
+    const t = typeof v;
+    if (t !== 'object') {
+      switch (t) {
+        case 'string':
+        case 'boolean':
+          return v;
+        case 'symbol': {
+          const name = wellKnown.get(v);
+          if (name !== undefined) return ['y', name];
+          if (badSymbol === undefined) badSymbol = `cannot pass ${String(v)}: only well-known symbols can be passed`;
+          return null;
+        }
+        case 'function':
+          if (env.kindOf(v) === 'remotable') return ref(v);
+          throw new PassError(`Cannot pass non-remotable function ${quote(v.name)}: make it Far or put it in a Far object`);
+        default:
+          return encScalar(v); // a number, undefined or a bigint
+      }
+    }
+    if (v === null) return null;
+    const kind = env.kindOf(v);
+    if (kind === 'remotable' || kind === 'promise') return ref(v);
+    // A frozen array or record that is no proxy, whose properties are all
+    // as they must be, comes as its data, read in C (qjs.OpRecordData,
+    // OpArrayData), and then only what may still fail is checked, in the
+    // same order.
+    let data;
+    if (kind === 'record') data = host(OP.recordData, v);
+    else if (kind === 'array') data = host(OP.arrayData, v);
+    if (data === undefined && !isFrozen(v)) throw new PassError('Cannot pass non-frozen objects. Use harden()');
+    if (path === undefined) {
+      path = [v];
+    } else {
+      if (path.indexOf(v) >= 0) throw new PassError('Pass-by-copy data cannot be cyclic');
+      if (path.length >= maxDepth) throw new PassError(`Pass-by-copy data cannot be nested deeper than ${maxDepth}`);
+      path.push(v);
+    }
+    const w = data === undefined ? copy(v, kind) : copyData(v, kind, data);
+    path.pop();
+    return w;
+  }
+  // copyData is copy for an array or a record whose data C read.
+  function copyData(v, kind, data) {
+    if (kind === 'array') {
+      if (getPrototypeOf(v) !== arrayPrototype) throw new PassError('Malformed array: it does not inherit from Array.prototype');
+      const out = ['a'];
+      for (let i = 0; i < data.length; i += 1) out.push(walk(data[i]));
+      return out;
+    }
+    if (getPrototypeOf(v) !== objectPrototype) {
+      throw new PassError('Records must inherit from Object.prototype (class instances cannot be passed: make them Far, or copy their data)');
+    }
+    for (let i = 0; i < data.length; i += 2) {
+      if (data[i] === 'then' && typeof data[i + 1] === 'function') throw new PassError('Cannot pass non-promise thenables');
+    }
+    const out = ['r'];
+    for (let i = 0; i < data.length; i += 2) {
+      const pv = data[i + 1];
+      if (typeof pv === 'function' && env.kindOf(pv) !== 'remotable') {
+        throw new PassError(`Records cannot contain non-far functions: ${quote(data[i])} (use Far for objects with methods)`);
+      }
+      out.push(data[i], walk(pv));
+    }
+    return out;
+  }
+  function copy(v, kind) {
+    switch (kind) {
+      case 'array': {
+        if (getPrototypeOf(v) !== arrayPrototype) throw new PassError('Malformed array: it does not inherit from Array.prototype');
+        const d = getOwnPropertyDescriptor(v, 'length');
+        const n = d && d.value;
+        const out = ['a'];
+        for (let i = 0; i < n; i += 1) out.push(walk(dataValue(v, i, 'an array')));
+        if (ownKeys(v).length !== n + 1) throw new PassError('Arrays must not have non-indexes');
+        return out;
+      }
+      case 'error': {
+        const nd = getOwnPropertyDescriptor(v, 'name');
+        const md = getOwnPropertyDescriptor(v, 'message');
+        if ((nd && !('value' in nd)) || (md && !('value' in md))) throw new PassError('Errors must not have accessor properties');
+        return ['e', String(nd ? nd.value : v.name), md ? String(md.value) : ''];
+      }
+      case 'tagged': {
+        const tag = String(env.tagOf(v));
+        return ['t', tag, walk(dataValue(v, 'payload', 'a tagged'))];
+      }
+      default:
+    }
+    if (getPrototypeOf(v) !== objectPrototype) {
+      throw new PassError('Records must inherit from Object.prototype (class instances cannot be passed: make them Far, or copy their data)');
+    }
+    const thenDesc = getOwnPropertyDescriptor(v, 'then');
+    if (thenDesc && typeof thenDesc.value === 'function') throw new PassError('Cannot pass non-promise thenables');
+    const out = ['r'];
+    const ks = ownKeys(v);
+    for (let i = 0; i < ks.length; i += 1) {
+      const k = ks[i];
+      if (typeof k !== 'string') throw new PassError(`Records can only have string-named properties, not ${String(k)}`);
+      const pv = dataValue(v, k, 'a record');
+      if (typeof pv === 'function' && env.kindOf(pv) !== 'remotable') {
+        throw new PassError(`Records cannot contain non-far functions: ${quote(k)} (use Far for objects with methods)`);
+      }
+      out.push(k, walk(pv));
+    }
+    return out;
   }
   function encScalar(v) {
     switch (typeof v) {
@@ -151,12 +302,25 @@
         return `${w}`;
       case 'boolean':
         return w ? 'true' : 'false';
+      case 'object':
+        if (w !== null && w[0] === 'h') return `["h",${w[1]}]`;
+        return stringify(w);
       default:
         return stringify(w);
     }
   };
-  // wire returns the wire text of v, or throws a PassError.
-  const wire = v => text(enc(v));
+  // scalarText is text(encScalar(v)) for v, a primitive but a symbol.
+  const scalarText = v => {
+    if (typeof v === 'number' && v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0)) return `${v}`;
+    return text(encScalar(v));
+  };
+  // wire returns the wire text of v, or throws a PassError (a string or a
+  // number without the walk).
+  const wire = v => {
+    if (typeof v === 'string') return stringify(v);
+    if (typeof v === 'number') return scalarText(v);
+    return text(enc(v));
+  };
   // passMessage is the message of a PassError, or rethrows anything else.
   const passMessage = e => {
     if (e instanceof PassError) return e.message;
@@ -178,35 +342,45 @@
   function dec(w) {
     if (typeof w !== 'object' || w === null) return w;
     switch (w[0]) {
-      case 'u': return undefined;
-      case 'n': return specials[w[1]];
-      case 'b': return BigInt(w[1]);
-      case 'y': return wellKnown.has(w[1]) ? wellKnown.get(w[1]) : w[1];
+      case 'h': {
+        const v = obj(w[1]);
+        // A presence is hardened as it is made: hardening it again would
+        // do nothing.
+        if ((typeof v === 'object' || typeof v === 'function') && v !== null && !presences.has(v)) pending.push(v);
+        return v;
+      }
+      case 'r': {
+        const out = {};
+        const base = pending.length;
+        let ends; // pending.length after each property, once one pushed
+        for (let i = 1; i < w.length; i += 2) {
+          const k = w[i];
+          const v = dec(w[i + 1]);
+          // An assignment defines the property as defineProperty does,
+          // unless Object.prototype has the key (frozen there, or the
+          // __proto__ accessor).
+          if (k in objectPrototype) defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+          else out[k] = v;
+          if (ends !== undefined) {
+            ends.push(pending.length);
+          } else if (pending.length !== base) {
+            ends = [];
+            for (let j = 1; j < i; j += 2) ends.push(base);
+            ends.push(pending.length);
+          }
+        }
+        if (ends !== undefined && indexKeyed(w)) byKey(out, w, base, ends);
+        return env.sealFresh(out);
+      }
       case 'a': {
         const out = [];
         for (let i = 1; i < w.length; i += 1) out.push(dec(w[i]));
         return env.sealFresh(out);
       }
-      case 'r': {
-        const out = {};
-        // harden() visits the properties in their order: array-index keys
-        // first, ascending; so with such keys, pending goes by key.
-        const blocks = indexKeyed(w) ? new Map() : undefined;
-        const base = pending.length;
-        for (let i = 1; i < w.length; i += 2) {
-          const start = pending.length;
-          defineProperty(out, w[i], { value: dec(w[i + 1]), writable: true, enumerable: true, configurable: true });
-          if (blocks !== undefined) blocks.set(String(w[i]), pending.slice(start));
-        }
-        if (blocks !== undefined) {
-          pending.length = base;
-          for (const k of Reflect.ownKeys(out)) {
-            const b = blocks.get(k);
-            for (let j = 0; j < b.length; j += 1) pending.push(b[j]);
-          }
-        }
-        return env.sealFresh(out);
-      }
+      case 'u': return undefined;
+      case 'n': return specials[w[1]];
+      case 'b': return BigInt(w[1]);
+      case 'y': return wellKnown.has(w[1]) ? wellKnown.get(w[1]) : w[1];
       case 't': {
         const start = pending.length;
         const payload = dec(w[2]);
@@ -214,11 +388,6 @@
         return env.makeTagged(w[1], payload);
       }
       case 'e': return env.makeError(w[1], w[2]);
-      case 'h': {
-        const v = obj(w[1]);
-        if ((typeof v === 'object' || typeof v === 'function') && v !== null) pending.push(v);
-        return v;
-      }
       default: throw Error(`wasm worker: bad wire tag ${stringify(w[0])}`);
     }
   }
@@ -229,6 +398,20 @@
       if (typeof k !== 'string' || (k.length > 0 && k[0] >= '0' && k[0] <= '9')) return true;
     }
     return false;
+  };
+  // byKey reorders pending from base on, the objects a record's values
+  // pushed (ends[j] is pending's length after the j-th), by the order of
+  // out's keys: harden() visits the properties in their order, array-index
+  // keys first, ascending.
+  const byKey = (out, w, base, ends) => {
+    const blocks = new Map();
+    for (let i = 1, j = 0; i < w.length; i += 2, j += 1) blocks.set(String(w[i]), pending.slice(j === 0 ? base : ends[j - 1], ends[j]));
+    pending.length = base;
+    const ks = Reflect.ownKeys(out);
+    for (let i = 0; i < ks.length; i += 1) {
+      const b = blocks.get(ks[i]);
+      for (let j = 0; j < b.length; j += 1) pending.push(b[j]);
+    }
   };
   // hardenFrom hardens pending from base on, last first, and drops them.
   const hardenFrom = base => {
@@ -259,6 +442,7 @@
 
   // --- the bridge the prelude closes over (see worker/js/bridge.go) -------------
   const methodName = method => {
+    if (typeof method === 'string') return method;
     if (typeof method === 'symbol') {
       const n = wellKnown.get(method);
       if (n === undefined) throw TypeError('cannot send a message named by a non-well-known symbol');
@@ -273,18 +457,17 @@
   const argsText = (name, args) => {
     let s = '';
     try {
-      for (let i = 0; i < args.length; i += 1) s += `,${text(enc(args[i]))}`;
+      for (let i = 0; i < args.length; i += 1) s += `,${wire(args[i])}`;
     } catch (e) {
       throw TypeError(`cannot send ${name}: ${passMessage(e)}`);
     }
     return s;
   };
-  const presences = new WeakSet(); // what P made
   const kits = new Map(); // promise id → { promise, resolve, reject }
   // newKit keeps the resolvers of a promise Go settles; it returns its id.
   const newKit = kit => {
     const id = hid(kit.promise);
-    kits.set(id, kit);
+    kits.set(id + spread, kit);
     return id;
   };
   let krefOf; // kser's callback, during a kser call
@@ -296,6 +479,8 @@
   let heldForStart = [];
   const bridge = {
     isPromise,
+    // harden's loop body for v, in C, unless v is a proxy (qjs.OpFreezeOwn).
+    freezeOwn: v => host(OP.freezeOwn, v),
     // A presence (P) is an import for good: liveslots registers it under its
     // vref as it is made and never drops it; other objects ask Go.
     isRemote: x => presences.has(x) || (idOf.has(x) && call(OP.isRemote, String(idOf.get(x))) === '1'),
@@ -306,19 +491,19 @@
       const name = methodName(method);
       const s = argsText(name, args);
       const kit = Promise.withResolvers();
-      call(OP.send, `[${hid(x)},${newKit(kit)}${s}]\u0000${name}`);
+      tell(OP.send, `[${hid(x)},${newKit(kit)}${s}]\u0000${name}`);
       return kit.promise;
     },
     sendOnly: (x, method, args) => {
       const name = methodName(method);
       const s = argsText(name, args);
-      call(OP.sendOnly, `[${hid(x)},0${s}]\u0000${name}`);
+      tell(OP.sendOnly, `[${hid(x)},0${s}]\u0000${name}`);
     },
     console: (level, line) => {
-      call(OP.console, `${level}\u0000${line}`);
+      tell(OP.console, `${level}\u0000${line}`);
     },
     testLog: line => {
-      call(OP.testLog, String(line));
+      tell(OP.testLog, String(line));
     },
     exit: (failure, v) => {
       let w;
@@ -327,7 +512,7 @@
       } catch (e) {
         throw TypeError(passMessage(e));
       }
-      call(OP.exit, stringify([!!failure, w]));
+      tell(OP.exit, stringify([!!failure, w]));
     },
     // vatstore(op, key, value): "get"/"next" answer a string or undefined.
     vatstore: (op, key, value) => {
@@ -356,7 +541,7 @@
         held.push([rep, String(vref)]);
         return;
       }
-      call(OP.registerVirtual, stringify([hid(rep), String(vref)]));
+      tell(OP.registerVirtual, `[${hid(rep)},${stringify(String(vref))}]`);
     },
     kser: (value, f) => {
       let w;
@@ -390,7 +575,6 @@
   };
 
   env = prelude(bridge);
-  checks = passable(env);
   delete globalThis.performance;
 
   const module = { exports: {} };
@@ -449,9 +633,10 @@
   // plainPromise tells whether p, a native promise, is one that watch can
   // follow with its own then without running vat code: Promise.resolve(p)
   // reads p.constructor and then p.then, which are Promise.prototype's
-  // (frozen) unless p has its own or another prototype.
-  const plainPromise = p => getPrototypeOf(p) === PromisePrototype &&
-    getOwnPropertyDescriptor(p, 'constructor') === undefined && getOwnPropertyDescriptor(p, 'then') === undefined;
+  // (frozen) unless p has its own or another prototype (a promise with
+  // no own property at all is asked no more).
+  const plainPromise = p => getPrototypeOf(p) === PromisePrototype && (ownKeys(p).length === 0 ||
+    (getOwnPropertyDescriptor(p, 'constructor') === undefined && getOwnPropertyDescriptor(p, 'then') === undefined));
   // invoke calls method on the target of handle id with the arguments
   // args[from:] (wire); a failure is a rejected promise.
   const invoke = (id, method, m, from) => {
@@ -487,12 +672,12 @@
   const watchReport = (w, rejectedFlag, v) => {
     let s;
     try {
-      s = enc(v);
+      s = wire(v);
     } catch (e) {
-      s = ['e', 'TypeError', passMessage(e)];
+      s = stringify(['e', 'TypeError', passMessage(e)]);
       rejectedFlag = true;
     }
-    call(OP.watched, `[${w},${rejectedFlag},${text(s)}]`);
+    tell(OP.watched, `[${w},${rejectedFlag},${s}]`);
   };
   const ops = {
     // module('', fn): evaluates the bundle's module body fn; "" or "x" + the error.
@@ -544,9 +729,10 @@
     // settle([id, rejected, wire])
     R: s => {
       const m = parse(s);
-      const kit = kits.get(m[0]);
+      const k = m[0] + spread;
+      const kit = kits.get(k);
       if (kit === undefined) return '';
-      kits.delete(m[0]);
+      kits.delete(k);
       const v = undecoded(m[2]);
       if (m[1]) kit.reject(v);
       else kit.resolve(v);
@@ -569,7 +755,7 @@
     I: s => {
       const m = parse(s);
       const res = invoke(m[0], m[1], m, 2);
-      return byValue(res) ? `v${text(encScalar(res))}` : `h${hid(res)}`;
+      return byValue(res) ? `v${scalarText(res)}` : `h${hid(res)}`;
     },
     // follow([id, watch id, method, arg wire...]): invoke, then what C and W
     // would do with the result: "v" + the wire of a primitive result, "w" +
@@ -584,7 +770,7 @@
         queueJob(() => {
           host(OP.watchedValue, n);
         });
-        return `v${text(encScalar(res))}`;
+        return `v${scalarText(res)}`;
       }
       const id = hid(res);
       if (classify(res) === 'p') {

@@ -421,8 +421,10 @@ func (w *Worker) Deliver(d vat.Delivery, sys vat.Syscaller) (out vat.Outcome) {
 // those Go saw during this delivery that liveslots did not keep, and the
 // promises it kept earlier and has since retired. The order of the
 // release is sorted, so the instance's work is the same on every run. The
-// release rides on the next glue call, in the next delivery (a snapshot
-// keeps it), rather than costing a call of its own.
+// release rides on a later glue call (a snapshot keeps it), rather than
+// costing a call of its own: the first once releaseBatch handles wait.
+// Until then the instance keeps them, and a handle the glue names again
+// in the meantime (it still has it) is Go's again and is not released.
 func (w *Worker) sweep() {
 	var drop []handle
 	for h := range w.fresh {
@@ -457,6 +459,12 @@ func (w *Worker) sweep() {
 	slices.Sort(w.release)
 }
 
+// releaseBatch is how many handles wait for release before a glue call
+// takes them: the glue's fixed cost of a release (parsing the list, the
+// second dispatch), more than that of releasing a handle, then falls on
+// many.
+const releaseBatch = 16
+
 // releaseList is the glue's list of handles, [h,...].
 func releaseList(hs []handle) string {
 	var b strings.Builder
@@ -485,7 +493,7 @@ func (w *Worker) Close() error {
 // or of the glue fails the delivery; ok is false then.
 func (w *Worker) call(op byte, payload string) (string, bool) {
 	s := string(op) + payload
-	if len(w.release) > 0 {
+	if len(w.release) >= releaseBatch {
 		s = "D" + releaseList(w.release) + s // the glue releases them, then runs op
 		w.release = nil
 	}
@@ -509,10 +517,16 @@ func (w *Worker) fatal(err error) {
 	w.ls.Fail(err)
 }
 
-// seen records a handle Go received during this delivery.
+// seen records a handle Go received during this delivery (and takes it
+// off the list to release: the glue named it, so it still has it).
 func (w *Worker) seen(h handle) handle {
 	if h != 0 {
 		w.fresh[h] = true
+		if len(w.release) > 0 {
+			if i, ok := slices.BinarySearch(w.release, h); ok {
+				w.release = slices.Delete(w.release, i, i+1)
+			}
+		}
 	}
 	return h
 }

@@ -108,6 +108,15 @@ const (
 	fnPromiseState
 	fnPromiseResult
 	fnSetInterruptHandler
+	fnIsProxy
+	fnFreezeObject
+	fnGetPrototype
+	fnGetOwnPropertyNames
+	fnGetOwnProperty
+	fnFreePropertyEnum
+	fnNewArrayFrom
+	fnAtomToValue
+	fnIsExtensible
 	numFns
 )
 
@@ -116,7 +125,9 @@ var fnNames = [numFns]string{
 	"JS_FreeValue", "JS_DupValue", "JS_Call", "JS_Eval", "JS_GetException",
 	"JS_ExecutePendingJob", "JS_NewRuntime", "JS_NewContext", "JS_NewCFunction2",
 	"_initialize", "JS_RunGC", "JS_IsPromise", "JS_PromiseState", "JS_PromiseResult",
-	"JS_SetInterruptHandler",
+	"JS_SetInterruptHandler", "JS_IsProxy", "JS_FreezeObject", "JS_GetPrototype",
+	"JS_GetOwnPropertyNames", "JS_GetOwnProperty", "JS_FreePropertyEnum", "JS_NewArrayFrom",
+	"JS_AtomToValue", "JS_IsExtensible",
 }
 
 type instanceKey struct{}
@@ -623,6 +634,22 @@ const (
 	// OpPromiseResult: host(OpPromiseResult, p) is the value or reason of a
 	// settled promise, undefined otherwise.
 	OpPromiseResult = -3
+	// OpFreezeOwn: host(OpFreezeOwn, v) freezes v as Object.freeze(v)
+	// does and returns a new array of the objects harden() goes on to:
+	// v's prototype, if not null, then for each own property in key order
+	// its value, or its getter and its setter, those that are objects. It
+	// calls no getter. For a proxy (whose traps must run as the JS code
+	// runs them) or a primitive it does nothing and returns undefined.
+	OpFreezeOwn = -4
+	// OpRecordData: host(OpRecordData, v) is a new array [key, value, ...]
+	// of v's own properties in key order if v is not a proxy, is frozen
+	// and has only string-keyed, enumerable data properties; otherwise
+	// undefined.
+	OpRecordData = -5
+	// OpArrayData: host(OpArrayData, v), for v an array, is a new array of
+	// its elements if v is not a proxy, is frozen and has no hole and no
+	// property but its indexes and length; otherwise undefined.
+	OpArrayData = -6
 )
 
 const tagBool = 1
@@ -641,6 +668,12 @@ func (in *Instance) intrinsic(op int, v Value) (Value, error) {
 	case OpPromiseResult:
 		r, err := in.invoke(fnPromiseResult, uint64(in.st.Ctx), uint64(v))
 		return Value(r), err
+	case OpFreezeOwn:
+		return in.freezeOwn(v)
+	case OpRecordData:
+		return in.ownData(v, false)
+	case OpArrayData:
+		return in.ownData(v, true)
 	}
 	return Undefined, nil
 }
