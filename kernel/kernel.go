@@ -233,7 +233,8 @@ func (k *Kernel) startWorker(id vat.ID, opts state.VatOptions) (*vatHandle, erro
 		return nil, err
 	}
 	h.worker = w
-	if b, ok := w.(vat.SnapshotBaser); ok && k.snapshotInterval != 0 {
+	// The vat will be snapshotted (every interval, or when paged out).
+	if b, ok := w.(vat.SnapshotBaser); ok && (k.snapshotInterval != 0 || k.maxVatsOnline != 0) {
 		if key, image := b.SnapshotBase(); image != nil {
 			k.store.SetSnapshotBase(string(id), key, image)
 		}
