@@ -20,6 +20,7 @@ var engines = []struct {
 	new  func(vat.Spec) (vat.Worker, error)
 }{
 	{"goja", func() func(vat.Spec) (vat.Worker, error) {
+		js.UseUTC() // goja's Date reads the process's time zone
 		p := js.NewPrograms()
 		return func(s vat.Spec) (vat.Worker, error) { return js.New(s, p) }
 	}()},
