@@ -27,12 +27,12 @@ func TestSwingSetParity(t *testing.T) {
 	}
 }
 
-// TestSwingSetParityWasm runs the virtual-object and upgrade parity cases
-// on the wasm worker: QuickJS must answer as goja does, so the known
-// differences are the same.
+// TestSwingSetParityWasm runs every parity case on the wasm worker, the
+// default engine: QuickJS must answer as goja does, so the known
+// differences are the same but for the wording of two engine errors.
 func TestSwingSetParityWasm(t *testing.T) {
 	t.Setenv(cooper.JSWorkerEnv, "wasm")
-	for _, dir := range []string{"representatives", "upgrade", "vdatapromises", "weakcollections"} {
+	for _, dir := range []string{"patterns", "promises", "representatives", "terminate", "upgrade", "vatadmin", "vatdata", "vdatapromises", "weakcollections"} {
 		t.Run(dir, func(t *testing.T) {
 			known := append(slices.Clone(knownSwingSetDiffs[dir]), knownWasmDiffs[dir]...)
 			testkit.CheckSwingSetParityExcept(t, "testdata/swingset/"+dir, known)
