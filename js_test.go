@@ -246,6 +246,7 @@ func TestJSBadBundlesFailInit(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
 		{"broken-syntax.js", "broken-syntax.js:3:"},
 		{"bad-import.js", `cannot import "fs"`},
+		{"internal-import.js", `cannot import "@agoric/internal": not a built-in module of Cooper vats; Far and E are in @endo/far, Fail, q and makeError in @endo/errors`},
 		{"no-root.js", "buildRootObject"},
 		{"throws.js", "buildRootObject refuses"},
 		{"missing.js", "missing.js"},
@@ -268,6 +269,24 @@ func TestJSBadBundlesFailInit(t *testing.T) {
 				t.Fatal("failed init left the kernel directory behind")
 			}
 		})
+	}
+}
+
+// TestKmarshalImportUnused: a vat importing @agoric/kmarshal (as SwingSet's
+// test vats do) loads and answers, whether it uses it or not.
+func TestKmarshalImportUnused(t *testing.T) {
+	cfg, err := cooper.ParseConfig([]byte(`{"vats": {"km": {"sourceSpec": "kmarshal-unused.js"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dir = filepath.Join("testdata", "js")
+	k, err := cooper.Init(filepath.Join(t.TempDir(), "k"), cfg, cooper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if got := callString(t, k, "km", "ping"); got != "pong" {
+		t.Fatalf("ping = %q", got)
 	}
 }
 

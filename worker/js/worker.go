@@ -13,7 +13,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -65,7 +64,7 @@ func (c *Programs) compile(data []byte) (*goja.Program, *bundle.Bundle, error) {
 	}
 	for _, imp := range b.Imports {
 		if !jsvat.IsBuiltin(imp) {
-			return nil, nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(jsvat.BuiltinModules, ", "))
+			return nil, nil, jsvat.ImportError(imp)
 		}
 	}
 	id := bundle.ID(data)

@@ -16,6 +16,7 @@ package jsvat
 
 import (
 	_ "embed"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -81,3 +82,19 @@ var BuiltinModules = []string{
 
 // IsBuiltin reports whether vat code may import spec.
 func IsBuiltin(spec string) bool { return slices.Contains(BuiltinModules, spec) }
+
+// alternatives name, for modules SwingSet vats import that Cooper does not
+// build in, where what they are used for is found.
+var alternatives = map[string]string{
+	"@agoric/internal": "Far and E are in @endo/far, Fail, q and makeError in @endo/errors",
+}
+
+// ImportError is the error for a vat importing spec, which is not built
+// in: it names the alternative where there is one, and the modules there are.
+func ImportError(spec string) error {
+	alt := ""
+	if a, ok := alternatives[spec]; ok {
+		alt = "; " + a
+	}
+	return fmt.Errorf("cannot import %q: not a built-in module of Cooper vats%s (have %s)", spec, alt, strings.Join(BuiltinModules, ", "))
+}

@@ -253,7 +253,7 @@ func (m *Maker) New(spec vat.Spec) (*Worker, error) {
 	}
 	for _, imp := range b.Imports {
 		if !jsvat.IsBuiltin(imp) {
-			return nil, fmt.Errorf("cannot import %q: not a built-in module of Cooper vats (have %s)", imp, strings.Join(jsvat.BuiltinModules, ", "))
+			return nil, jsvat.ImportError(imp)
 		}
 	}
 	gen, err := m.generation(spec)
