@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/dump"
@@ -78,6 +79,9 @@ func reopen(t *testing.T, k *kernel.Kernel, dir string) *kernel.Kernel {
 	return k
 }
 
+// TestDynamicVatsSurviveRestarts: vats made by bundle cap, bundle ID,
+// bundle name and whole bundle object (SwingSet's createVat(bundle)) keep
+// counting across restarts, and every transcript replays.
 func TestDynamicVatsSurviveRestarts(t *testing.T) {
 	k, dir := dynKernel(t, cooper.Options{})
 	for _, m := range []string{"byCap", "byID", "byName"} {
@@ -85,9 +89,24 @@ func TestDynamicVatsSurviveRestarts(t *testing.T) {
 			t.Fatalf("%s = %v", m, n)
 		}
 	}
+	src, err := os.ReadFile(filepath.Join("demo", "dynamic", "counter.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd, err := bundle.BuildSource("counter.js", string(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := cooper.ParseCallArg(string(bd.Marshal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := callNumber(t, k, "bootstrap", "byBundle", "byBundle", whole); n != 1 {
+		t.Fatalf("byBundle = %v", n)
+	}
 	for restart := 1; restart <= 2; restart++ {
 		k = reopen(t, k, dir)
-		for _, name := range []string{"byCap", "byID", "byName"} {
+		for _, name := range []string{"byCap", "byID", "byName", "byBundle"} {
 			if n := callNumber(t, k, "bootstrap", "add", name, 20.0); n != float64(1+20*restart) {
 				t.Fatalf("restart %d: %s = %v, want %d", restart, name, n, 1+20*restart)
 			}

@@ -40,6 +40,9 @@ export function buildRootObject() {
       const id = await E(svc).getBundleIDByName('counter');
       return remember(name, await E(svc).createVat(id, { name }));
     },
+    async byBundle(name, bundle) {
+      return remember(name, await E(svc).createVat(bundle, { name }));
+    },
     async byName(name, bundleName = 'counter') {
       return remember(name, await E(svc).createVatByName(bundleName, { name }));
     },
