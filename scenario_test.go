@@ -106,7 +106,9 @@ func scenarioDriver(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
 
 // rogueWorker is a hand-written worker whose vat makes an illegal syscall
 // when it gets a message: forge sends to an import it was never given,
-// usurp resolves a promise it was handed but does not decide, garble sends
+// usurp resolves a promise it was handed but does not decide, phantom
+// resolves a promise of its own the kernel never saw (what liveslots must
+// never emit: it exports a promise before it resolves it), garble sends
 // capdata that is not smallcaps.
 type rogueWorker struct{}
 
@@ -118,6 +120,9 @@ func (rogueWorker) Deliver(d vat.Delivery, sys vat.Syscaller) vat.Outcome {
 	switch {
 	case strings.Contains(d.Methargs.Body, "usurp"):
 		s = vat.Syscall{Kind: vat.SysResolve, Resolutions: []vat.Resolution{{VPID: d.Methargs.Slots[0], Data: vat.CapData{Body: "#1"}}}}
+	case strings.Contains(d.Methargs.Body, "phantom"):
+		// A vpid of its own it never exported: the kernel has not seen it.
+		s = vat.Syscall{Kind: vat.SysResolve, Resolutions: []vat.Resolution{{VPID: "p+77", Data: vat.CapData{Body: "#1"}}}}
 	case strings.Contains(d.Methargs.Body, "garble"):
 		s = vat.Syscall{Kind: vat.SysSend, Target: d.Target, Methargs: vat.CapData{Body: `{"not":"smallcaps"}`}}
 	default:
@@ -274,6 +279,7 @@ func TestIllegalSyscallsTerminateOnlyTheVat(t *testing.T) {
 	for _, tc := range []struct{ method, reason string }{
 		{"forge", "unknown import o-99"},
 		{"usurp", "not the decider"},
+		{"phantom", "resolve unknown promise p+77"},
 		{"garble", "malformed"},
 	} {
 		t.Run(tc.method, func(t *testing.T) {
