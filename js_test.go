@@ -2,8 +2,10 @@ package cooper_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -297,4 +299,45 @@ func jsEngine() string {
 		return e
 	}
 	return cooper.DefaultJSWorker
+}
+
+// TestReplayDoesNotLogAgain: a vat's testLog and console lines come once,
+// when the delivery first runs; replaying it at restart (in full, or the
+// span after a heap snapshot) prints nothing (SwingSet re-emits testLog
+// during replay; docs/design-notes.md).
+func TestReplayDoesNotLogAgain(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		t.Run(fmt.Sprintf("full=%v", full), func(t *testing.T) {
+			dir := t.TempDir()
+			var lines []string
+			observe := func(e kernel.Event) {
+				if e.Type == kernel.EventConsole {
+					lines = append(lines, e.Line)
+				}
+			}
+			k := jsKernel(t, dir, `{"vats": {"logger": {"sourceSpec": "logger.js"}}, "snapshotInterval": 2}`, cooper.Options{Observer: observe})
+			for range 3 {
+				call(t, k, "logger", "log", "hello")
+			}
+			if len(lines) != 6 {
+				t.Fatalf("first run logged %q, want 6 lines", lines)
+			}
+			if err := k.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			k.Close()
+			lines = nil
+			k, err := cooper.Open(dir, cooper.Options{Observer: observe, FullReplay: full})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			if n := callNumber(t, k, "logger", "log", "again"); n != 4 {
+				t.Fatalf("after restart log = %v", n)
+			}
+			if want := []string{"again 4", "console 4"}; !slices.Equal(lines, want) {
+				t.Fatalf("after restart the vat logged %q, want %q", lines, want)
+			}
+		})
+	}
 }
