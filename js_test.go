@@ -341,3 +341,61 @@ func TestReplayDoesNotLogAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticVatExits: a static vat ends itself with exitVat or
+// exitVatWithFailure as a dynamic one does (the terminate parity cases):
+// a clean exit's call still gets its answer, a failure's is rejected with
+// the rest, the promises the vat decided are rejected with "vat
+// terminated", messages to it are refused naming the reason, other vats
+// go on, and it stays ended after a restart.
+func TestStaticVatExits(t *testing.T) {
+	for _, tc := range []struct{ method, answer, reason string }{
+		{"bye", "said bye", `"why"`},
+		{"fail", "", "why"}, // rejected: vat terminated
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "k")
+			var reasons []string
+			observe := func(e kernel.Event) {
+				if e.Type == kernel.EventTerminateVat {
+					reasons = append(reasons, e.Reason)
+				}
+			}
+			k := jsKernel(t, dir, `{"vats": {"ex": {"sourceSpec": "exiter.js"}, "other": {"sourceSpec": "exiter.js"}}}`, cooper.Options{Observer: observe})
+			hang, err := k.QueueToVatRoot("ex", "hang", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rejected, v := call(t, k, "ex", tc.method, "why")
+			if tc.answer != "" && (rejected || v != tc.answer) || tc.answer == "" && (!rejected || !strings.Contains(capdata.Format(v), "vat terminated")) {
+				t.Fatalf("%s: rejected %v, %s", tc.method, rejected, capdata.Format(v))
+			}
+			if rejected, v, err := k.KPResolution(hang); err != nil || !rejected || !strings.Contains(capdata.Format(v), "vat terminated") {
+				t.Fatalf("the pending promise: rejected %v, %s, %v", rejected, capdata.Format(v), err)
+			}
+			if len(reasons) != 1 || !strings.Contains(reasons[0], "why") {
+				t.Fatalf("terminations %q", reasons)
+			}
+			check := func(k *kernel.Kernel) {
+				t.Helper()
+				if _, err := k.QueueToVatRoot("ex", "echo", []capdata.Value{"x"}); err == nil || !strings.Contains(err.Error(), "terminated") || !strings.Contains(err.Error(), tc.reason) {
+					t.Fatalf("a message to the ended vat: %v", err)
+				}
+				if got := callString(t, k, "other", "echo", "x"); got != "x" {
+					t.Fatalf("the other vat answered %q", got)
+				}
+			}
+			check(k)
+			if err := k.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			k.Close()
+			k, err = cooper.Open(dir, cooper.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			check(k)
+		})
+	}
+}
