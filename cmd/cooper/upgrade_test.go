@@ -32,6 +32,21 @@ func TestCLIUpgrade(t *testing.T) {
 	if out, _, err := cli(t, "call", dir, "counter", "incr"); err != nil || strings.TrimSpace(out) != "11" {
 		t.Fatalf("call after a failed upgrade = %q, %v; want 11", out, err)
 	}
+	// replay and replay --full check the upgraded vat: the current
+	// incarnation from its start, and every incarnation.
+	for _, args := range [][]string{{"replay", dir}, {"replay", dir, "--full"}} {
+		out, _, err := cli(t, args...)
+		if err != nil || !strings.Contains(out, "counter") || strings.Contains(out, "FAILED") {
+			t.Fatalf("%v after an upgrade: %v\n%s", args, err, out)
+		}
+		// --full replays the counter's current incarnation from where it
+		// began, not from position 0.
+		for _, line := range strings.Split(out, "\n") {
+			if len(args) == 3 && strings.Contains(line, "counter") && !strings.Contains(line, "deliveries from ") {
+				t.Fatalf("replay --full of the upgraded vat: %q", line)
+			}
+		}
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
