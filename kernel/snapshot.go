@@ -139,7 +139,7 @@ func (k *Kernel) resumeWorker(id vat.ID, start uint64) (*vatHandle, uint64, erro
 
 // ErrSnapshotBuild is wrapped by restart errors about a heap snapshot made
 // by another build of the worker.
-var ErrSnapshotBuild = errors.New("heap snapshot of a different build")
+var ErrSnapshotBuild = errors.New("kernel: heap snapshot of a different build")
 
 // fallback starts a vat whose snapshot cannot be used without it, if its
 // transcript is whole since start.

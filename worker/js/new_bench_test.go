@@ -59,8 +59,7 @@ export function buildRootObject() {
 	UseUTC()
 	programs := NewPrograms()
 	spec := vat.Spec{ID: "v1", Name: "c", Bundle: bd.Marshal()}
-	b.ResetTimer()
-	for range b.N {
+	for b.Loop() {
 		w, err := New(spec, programs)
 		if err != nil {
 			b.Fatal(err)
