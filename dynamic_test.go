@@ -12,9 +12,9 @@ import (
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/bundle"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/kernel/dump"
-	"github.com/cooper-kernel/cooper/store"
 )
 
 const dynConfig = `{
@@ -117,14 +117,7 @@ func TestDynamicVatsSurviveRestarts(t *testing.T) {
 		}
 	}
 	k.Close()
-	ok, err := cooper.Verify(dir, cooper.Options{}, nil, func(r kernel.VerifyResult) {
-		if r.Err != nil {
-			t.Errorf("%s: %v", r.Vat, r.Err)
-		}
-	})
-	if err != nil || !ok {
-		t.Fatalf("replay: %v", err)
-	}
+	testkit.VerifyAll(t, dir, cooper.Options{})
 }
 
 func kvSnapshot(t *testing.T, dir string) map[string]string {
@@ -148,18 +141,9 @@ func TestMissingBundleStopsRestart(t *testing.T) {
 	k = reopen(t, k, dir)
 	k.Close()
 
-	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundleID := kvSnapshot(t, dir)["namedBundleID.counter"]
-	err = db.Exec(fmt.Sprintf("DELETE FROM bundles WHERE bundleID = '%s'", bundleID))
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	testkit.DeleteBundle(t, dir, kvSnapshot(t, dir)["namedBundleID.counter"])
 	before := kvSnapshot(t, dir)
-	_, err = cooper.Open(dir, cooper.Options{})
+	_, err := cooper.Open(dir, cooper.Options{})
 	want := fmt.Sprintf("cannot restore %s (apples): ", id)
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "not in the bundle store") {
 		t.Fatalf("Open = %v, want %q…", err, want)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/store"
 )
@@ -42,19 +43,6 @@ func jsKernel(t *testing.T, dir, config string, opts cooper.Options) *kernel.Ker
 		t.Fatal(err)
 	}
 	return k
-}
-
-func callString(t *testing.T, k *kernel.Kernel, vatName, method string, args ...capdata.Value) string {
-	t.Helper()
-	rejected, v := call(t, k, vatName, method, args...)
-	if rejected {
-		t.Fatalf("%s.%s rejected: %s", vatName, method, capdata.Format(v))
-	}
-	s, ok := v.(string)
-	if !ok {
-		t.Fatalf("%s.%s = %s, not a string", vatName, method, capdata.Format(v))
-	}
-	return s
 }
 
 func TestScenariosJSVats(t *testing.T) {
@@ -234,14 +222,7 @@ func TestJSRestartAndDeterminism(t *testing.T) {
 		}
 		k.Close()
 	}
-	ok, err := cooper.Verify(dirA, cooper.Options{}, nil, func(r kernel.VerifyResult) {
-		if r.Err != nil {
-			t.Errorf("replay %s: %v", r.Vat, r.Err)
-		}
-	})
-	if err != nil || !ok {
-		t.Fatalf("replay verify: %v %v", ok, err)
-	}
+	testkit.VerifyAll(t, dirA, cooper.Options{})
 }
 
 func TestJSBadBundlesFailInit(t *testing.T) {

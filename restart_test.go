@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,8 +14,8 @@ import (
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/demo"
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
-	"github.com/cooper-kernel/cooper/store"
 )
 
 // demoOptions open kernels whose vats are the demo's Go vats.
@@ -30,20 +29,6 @@ func counterConfig() *kernel.Config {
 			{Name: "counter", BundleName: "go-counter"},
 		},
 	}
-}
-
-// callNumber calls vatName.method(args...) and returns the number it answers.
-func callNumber(t *testing.T, k *kernel.Kernel, vatName, method string, args ...capdata.Value) float64 {
-	t.Helper()
-	rejected, v := call(t, k, vatName, method, args...)
-	if rejected {
-		t.Fatalf("rejected: %s", capdata.Format(v))
-	}
-	n, ok := v.(float64)
-	if !ok {
-		t.Fatalf("%s is not a number", capdata.Format(v))
-	}
-	return n
 }
 
 func TestRestartContinuesExactly(t *testing.T) {
@@ -114,19 +99,7 @@ func TestForgedTranscriptStopsRestart(t *testing.T) {
 
 	// The counter's first message (position 1, after startVat) answered 1;
 	// make the transcript claim it answered 7.
-	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Exec(fmt.Sprintf(`UPDATE transcriptItems SET item = CAST(replace(CAST(item AS TEXT), '["#1"]', '["#7"]') AS BLOB)
-		WHERE vatID = '%s' AND position = 1`, id))
-	if err == nil && db.Changes() != 1 {
-		err = fmt.Errorf("forged %d rows", db.Changes())
-	}
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	testkit.CorruptTranscript(t, dir, string(id), 1, `["#1"]`, `["#7"]`)
 
 	_, err = cooper.Open(dir, demoOptions())
 	var re *kernel.ReplayError
@@ -335,14 +308,7 @@ func TestCrashWhileCreatingDynamicVats(t *testing.T) {
 		t.Fatalf("d1 after the crash: %s", got)
 	}
 	k.Close()
-	ok, err := cooper.Verify(dir, demoOptions(), nil, func(r kernel.VerifyResult) {
-		if r.Err != nil {
-			t.Errorf("%s: %v", r.Vat, r.Err)
-		}
-	})
-	if err != nil || !ok {
-		t.Fatalf("replay after the crash: %v", err)
-	}
+	testkit.VerifyAll(t, dir, demoOptions())
 }
 
 func TestKernelDirectoryIsLocked(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/vat"
 	"github.com/cooper-kernel/cooper/worker/gonative"
@@ -174,25 +175,12 @@ func scenarioKernel(t *testing.T) *kernel.Kernel {
 	return k
 }
 
-// call queues method to vat's root, runs the kernel dry and returns the result.
-func call(t *testing.T, k *kernel.Kernel, vatName, method string, args ...capdata.Value) (bool, capdata.Value) {
-	t.Helper()
-	kp, err := k.QueueToVatRoot(vatName, method, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Run(kernel.UntilEmpty()); err != nil {
-		t.Fatal(err)
-	}
-	rejected, v, err := k.KPResolution(kp)
-	if err != nil {
-		t.Fatalf("%s.%s: %v", vatName, method, err)
-	}
-	if err := k.ReleaseKP(kp); err != nil {
-		t.Fatal(err)
-	}
-	return rejected, v
-}
+// The call helpers of internal/testkit, by their short names.
+var (
+	call       = testkit.Call
+	callNumber = testkit.CallNumber
+	callString = testkit.CallString
+)
 
 func TestScenariosGoVats(t *testing.T) {
 	k := scenarioKernel(t)

@@ -12,7 +12,6 @@ import (
 	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
-	"github.com/cooper-kernel/cooper/store"
 	"github.com/cooper-kernel/cooper/worker/wasm"
 )
 
@@ -231,16 +230,8 @@ func TestMeteringVersionChange(t *testing.T) {
 				t.Fatalf("alloc = %s", capdata.Format(v))
 			}
 			k.Close()
-			db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = db.Exec(c.sql)
-			if changed := db.Changes(); err != nil || changed != 1 {
-				t.Fatalf("rewrite the metering version: %v, %d rows", err, changed)
-			}
-			db.Close()
-			_, err = cooper.Open(dir, cooper.Options{})
+			testkit.ExecSQL(t, dir, 1, c.sql)
+			_, err := cooper.Open(dir, cooper.Options{})
 			if err == nil || !strings.Contains(err.Error(), "cannot restore v1 (m): it was metered by ") || !strings.Contains(err.Error(), c.recorded) ||
 				!strings.Contains(err.Error(), "this binary meters with cooper-wasm-3 (") {
 				t.Fatalf("reopen: %v", err)
@@ -312,14 +303,7 @@ func TestMeteringVersionKept(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			ok, err := cooper.Verify(dir, cooper.Options{}, nil, func(r kernel.VerifyResult) {
-				if r.Err != nil {
-					t.Errorf("verify %s: %v", r.Vat, r.Err)
-				}
-			})
-			if err != nil || !ok {
-				t.Fatalf("verify: %v, %v", ok, err)
-			}
+			testkit.VerifyAll(t, dir, cooper.Options{})
 		})
 	}
 	k, err := cooper.Init(t.TempDir(), cfg, cooper.Options{JSWorker: "wasm"})

@@ -13,42 +13,10 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/store"
 )
-
-// corruptKV overwrites one kv value behind the kernel's back.
-func corruptKV(t *testing.T, dir, key, value string) {
-	t.Helper()
-	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Exec(fmt.Sprintf("UPDATE kvStore SET value = '%s' WHERE key = '%s'", value, key)); err != nil {
-		t.Fatal(err)
-	}
-	if db.Changes() != 1 {
-		t.Fatalf("no key %s", key)
-	}
-}
-
-// corruptTranscript replaces old by new in one transcript entry.
-func corruptTranscript(t *testing.T, dir, vatID string, pos int, old, new string) {
-	t.Helper()
-	db, err := store.OpenRaw(filepath.Join(dir, kernel.DBName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	q := fmt.Sprintf(`UPDATE transcriptItems SET item = CAST(replace(CAST(item AS TEXT), '%s', '%s') AS BLOB) WHERE vatID = '%s' AND position = %d`, old, new, vatID, pos)
-	if err := db.Exec(q); err != nil {
-		t.Fatal(err)
-	}
-	if db.Changes() != 1 {
-		t.Fatalf("no transcript entry %s[%d]", vatID, pos)
-	}
-}
 
 // jsKernel makes a kernel of the JS ping-pong demo (bundles, transcripts,
 // c-lists) that has done some work, and returns its directory.
@@ -220,7 +188,7 @@ func TestCLICorruptValues(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, kernel.DBName), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			corruptKV(t, dir, tc.key, tc.value)
+			testkit.CorruptKV(t, dir, tc.key, tc.value)
 			for _, args := range [][]string{
 				{"call", dir, "alice", "sequential", "1"}, {"run", dir}, {"dump", dir}, {"dump", dir, "--refcounts"},
 				{"dump", dir, "--stats"}, {"dump", dir, "--vat", "v1"}, {"replay", dir},

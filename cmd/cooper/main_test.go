@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
 	"github.com/cooper-kernel/cooper/vat"
 )
@@ -241,7 +242,7 @@ func TestCLIDumpViews(t *testing.T) {
 	if victim == "" {
 		t.Fatal("no object refCount to corrupt")
 	}
-	corruptKV(t, dir, victim, "99")
+	testkit.CorruptKV(t, dir, victim, "99")
 	out, _, err = cli(t, "dump", dir, "--refcounts")
 	ko := strings.TrimSuffix(victim, ".refCount")
 	if err == nil || !strings.Contains(out, ko+": stored refCount 99, counted "+kv[victim]) {
@@ -316,7 +317,7 @@ func TestCLIReplayCatchesCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	// bob (v2) answered its 5th ping (transcript position 5) with 5.
-	corruptTranscript(t, dir, "v2", 5, `["#5"]`, `["#6"]`)
+	testkit.CorruptTranscript(t, dir, "v2", 5, `["#5"]`, `["#6"]`)
 	out, _, err := cli(t, "replay", dir)
 	if err == nil {
 		t.Fatalf("replay of a corrupt kernel succeeded:\n%s", out)
