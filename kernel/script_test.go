@@ -60,7 +60,7 @@ var knownSwingSetDiffs = map[string][]testkit.KnownParityDiff{}
 // worker: the same vats must log and answer the same on both JS engines.
 func TestScriptsWasm(t *testing.T) {
 	t.Setenv(cooper.JSWorkerEnv, "wasm")
-	for _, glob := range []string{"testdata/vatdata.txt", "testdata/durable2.txt", "testdata/upgrade.txt", "testdata/zone.txt", "testdata/toplevel.txt"} {
+	for _, glob := range []string{"testdata/vatdata.txt", "testdata/durable2.txt", "testdata/terminate.txt", "testdata/upgrade.txt", "testdata/zone.txt", "testdata/toplevel.txt"} {
 		testkit.RunScripts(t, glob, testkit.GoVats())
 	}
 }
