@@ -17,6 +17,9 @@
 //	log: p1.then
 //	result: "ok"
 //
+// `call` and `run` take trace=cranks to print every delivery of the run,
+// crank by crank (`crank 14: vatAdmin message createVat to o+1`).
+//
 // [RunScripts] runs every script twice: straight through, and again with
 // the kernel closed and reopened (every vat replayed from the database)
 // after every block; both runs must print the expected output. Regenerate
@@ -24,6 +27,7 @@
 package testkit
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -98,6 +102,9 @@ type Env struct {
 
 	k    *kernel.Kernel
 	logs []string
+	// tracing makes the observer print every delivery as it happens
+	// (the trace=cranks argument of call and run).
+	tracing bool
 }
 
 // NewEnv returns an Env whose configs are relative to base.
@@ -109,8 +116,33 @@ func NewEnv(t testing.TB, base string, goVats gonative.Registry) *Env {
 			return
 		}
 		e.logs = append(e.logs, fmt.Sprintf("console.%s %s: %s", level, vatName, line))
+	}, Observer: func(ev kernel.Event) {
+		if e.tracing && ev.Type == kernel.EventDeliver && ev.Delivery != nil {
+			e.logs = append(e.logs, fmt.Sprintf("crank %d: %s %s", ev.CrankNum, e.k.VatName(ev.VatID), describeDelivery(ev.Delivery)))
+		}
 	}}
 	return e
+}
+
+// describeDelivery is a delivery in a trace line: its kind, and a
+// message's method and result or a notify's promises.
+func describeDelivery(d *vat.Delivery) string {
+	switch d.Kind {
+	case vat.DeliverMessage:
+		method := "?"
+		var body []json.RawMessage
+		if strings.HasPrefix(d.Methargs.Body, "#") && json.Unmarshal([]byte(d.Methargs.Body[1:]), &body) == nil && len(body) > 0 {
+			_ = json.Unmarshal(body[0], &method)
+		}
+		return fmt.Sprintf("message %s to %s", method, d.Target)
+	case vat.DeliverNotify:
+		var ps []string
+		for _, r := range d.Resolutions {
+			ps = append(ps, string(r.VPID))
+		}
+		return "notify " + strings.Join(ps, " ")
+	}
+	return string(d.Kind)
 }
 
 // Kernel returns the running kernel.
@@ -138,10 +170,13 @@ func (e *Env) Handle(t *testing.T, d *datadriven.TestData) string {
 		d.ScanArgs(t, "config", &cfgPath)
 		out = e.init(t, cfgPath)
 	case "call":
-		// call VAT METHOD
+		// call VAT METHOD [trace=cranks]
 		// ARG (JSON, one per line)
-		// Queues VAT.METHOD(ARGS), runs until the queue is empty, commits.
+		// Queues VAT.METHOD(ARGS), runs until the queue is empty, commits;
+		// with trace=cranks, prints every delivery of the run, crank by crank.
+		e.tracing = d.HasArg("trace")
 		out = e.call(t, d, true)
+		e.tracing = false
 	case "send":
 		// send VAT METHOD  — queues the message without running; prints its kpid.
 		out = e.call(t, d, false)
@@ -153,8 +188,11 @@ func (e *Env) Handle(t *testing.T, d *datadriven.TestData) string {
 		// vat-admin; runs until the queue is empty and commits.
 		out = e.upgrade(t, d)
 	case "run":
-		// run [cranks=N]  — runs (N cranks, or until the queue is empty) and commits.
+		// run [cranks=N] [trace=cranks]  — runs (N cranks, or until the
+		// queue is empty) and commits; trace=cranks as for call.
+		e.tracing = d.HasArg("trace")
 		out = e.run(t, d)
+		e.tracing = false
 	case "restart":
 		// restart  — closes the kernel and opens it again from the database.
 		e.restart(t)
