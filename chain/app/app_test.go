@@ -329,8 +329,23 @@ func TestDuplicateInBlockKeepsFirstOutcome(t *testing.T) {
 	}
 }
 
+// TestBudgetCarriesWorkToLaterBlocks: a block runs the kernel under its
+// crank budget, and under its computron budget (a block of deliveries that
+// used 1 computron stops there); the work left continues in the next blocks.
 func TestBudgetCarriesWorkToLaterBlocks(t *testing.T) {
-	h := newHarness(t, Limits{BlockCranks: 3})
+	for _, tc := range []struct {
+		name   string
+		limits Limits
+	}{
+		{"cranks", Limits{BlockCranks: 3}},
+		{"computrons", Limits{BlockComputrons: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { budgetCarriesWork(t, tc.limits) })
+	}
+}
+
+func budgetCarriesWork(t *testing.T, limits Limits) {
+	h := newHarness(t, limits)
 	relay := call(clientKey, 1, "bootstrap", "relay", 4.0)
 	res := h.block(relay)
 	if o := outcome(t, res.TxResults[0]); o.Status != StatusPending || o.KPID == "" {
