@@ -28,6 +28,20 @@ export function buildRootObject(vatPowers, _params, baggage) {
       }
       return 'flooded';
     },
+    // Sends n messages of 900 bytes each to target.
+    floodBig(target, n) {
+      for (let i = 0; i < n; i += 1) {
+        E(target).take('z'.repeat(900));
+      }
+      return 'flooded';
+    },
+    // Answers a string of n bytes.
+    bigAnswer: n => 'a'.repeat(n),
+    // Ends the vat with a completion value of n bytes.
+    exitBig(n) {
+      vatPowers.exitVat('e'.repeat(n));
+      return 'exiting';
+    },
     // Sends one message carrying n new objects.
     sendObjects(target, n) {
       const objs = [];
