@@ -2,10 +2,12 @@ package cooper_test
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cooper-kernel/cooper"
+	"github.com/cooper-kernel/cooper/capdata"
 	"github.com/cooper-kernel/cooper/kernel"
 )
 
@@ -95,5 +97,52 @@ func TestStopperInterruptsDelivery(t *testing.T) {
 	defer k.Close()
 	if _, v := call(t, k, "spinner", "count"); v != 0.0 && v != int64(0) {
 		t.Fatalf("count after the interrupted block = %v, want 0", v)
+	}
+}
+
+// TestDefaultLimitsStopHostileVats: at the default limits, a 50 MB string
+// sent vat to vat and a delivery sending 100,001 messages end the sending
+// vat alone, with the limit named, and none of its sends is delivered; the
+// kernel commits, reopens and the other vats answer.
+func TestDefaultLimitsStopHostileVats(t *testing.T) {
+	for _, tc := range []struct {
+		name, method string
+		n            float64
+		reason       string
+	}{
+		{"50 MB string", "sendHuge", 50 << 20, "message too large"},
+		// Syscalls are charged to the delivery's meter: at the defaults the
+		// meter runs out before the syscall cap is reached.
+		{"flood", "flood", float64(kernel.DefaultLimits.MaxSyscallsPerDelivery + 1), "Compute meter exceeded: syscalls cost"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "k")
+			var reasons []string
+			observe := func(e kernel.Event) {
+				if e.Type == kernel.EventTerminateVat {
+					reasons = append(reasons, e.Reason)
+				}
+			}
+			k := jsKernel(t, dir, `{"bootstrap": "bad", "vats": {"bad": {"sourceSpec": "hostile-sender.js"}, "sink": {"sourceSpec": "hostile-sender.js"}}}`, cooper.Options{Observer: observe})
+			rejected, v := call(t, k, "bad", tc.method, "sink", tc.n)
+			if !rejected || !strings.Contains(capdata.Format(v), "vat terminated") {
+				t.Fatalf("%s: rejected %v, %s", tc.method, rejected, capdata.Format(v))
+			}
+			if len(reasons) != 1 || !strings.Contains(reasons[0], tc.reason) {
+				t.Fatalf("terminations %q, want one naming %q", reasons, tc.reason)
+			}
+			if err := k.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			k.Close()
+			k, err := cooper.Open(dir, cooper.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			if n := callNumber(t, k, "sink", "count"); n != 0 {
+				t.Fatalf("the sink received %v messages of the ended delivery", n)
+			}
+		})
 	}
 }
