@@ -31,8 +31,9 @@ var ErrNotKernel = errors.New("kernel: not a kernel directory")
 // ErrInUse is returned when another process runs the kernel in a directory.
 var ErrInUse = errors.New("kernel: directory in use by another process")
 
-// ErrPanicked is wrapped by every error of a kernel that has stopped.
-var ErrPanicked = errors.New("kernel: panic")
+// ErrPanicked is wrapped by every error of a kernel that has stopped (a
+// bug, a damaged database, a store failure): it serves nothing more.
+var ErrPanicked = errors.New("kernel: stopped")
 
 // Options configure a kernel.
 type Options struct {

@@ -22,12 +22,24 @@ import (
 var goTypeName = regexp.MustCompile(`\*[a-z]+\.[A-Z]|\b(goja|capdata|gonative|liveslots|reflect)\.[a-zA-Z]|\[\]interface|map\[|%!`)
 
 // cli runs the cooper command in-process and returns stdout, stderr and the error.
+// cli runs one cooper command in the test process. Whatever the command,
+// a Go panic or runtime fatal error must never reach the user: no output or
+// error of any command the tests run may hold one (issue 11).
 func cli(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := newRootCmd(&stdout, &stderr)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
+	text := stdout.String() + stderr.String()
+	if err != nil {
+		text += err.Error()
+	}
+	for _, bad := range []string{"panic:", "fatal error:", "goroutine "} {
+		if strings.Contains(text, bad) {
+			t.Errorf("cooper %s printed %q:\n%s", strings.Join(args, " "), bad, text)
+		}
+	}
 	return stdout.String(), stderr.String(), err
 }
 
