@@ -2,6 +2,7 @@ package cooper_test
 
 import (
 	"errors"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,37 @@ func TestDefaultLimitsStopHostileVats(t *testing.T) {
 				t.Fatalf("the sink received %v messages of the ended delivery", n)
 			}
 		})
+	}
+}
+
+// TestStopperInterruptsReplay: a kernel interrupted while a restart
+// replays its vats stops with ErrInterrupted, having written nothing; the
+// next open replays them and answers.
+func TestStopperInterruptsReplay(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "k")
+	k := jsKernel(t, dir, `{"vats": {"logger": {"sourceSpec": "logger.js"}}}`, cooper.Options{})
+	for range 5 {
+		call(t, k, "logger", "log", "x")
+	}
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	before := kvSnapshot(t, dir)
+	stopper := kernel.NewStopper()
+	stopper.Stop() // as a signal arriving during the replay would
+	if _, err := cooper.Open(dir, cooper.Options{Stopper: stopper, FullReplay: true}); !errors.Is(err, kernel.ErrInterrupted) {
+		t.Fatalf("open under an interrupt = %v, want ErrInterrupted", err)
+	}
+	if after := kvSnapshot(t, dir); !maps.Equal(before, after) {
+		t.Fatal("an interrupted replay changed the database")
+	}
+	k, err := cooper.Open(dir, cooper.Options{FullReplay: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if n := callNumber(t, k, "logger", "log", "y"); n != 6 {
+		t.Fatalf("after the interrupted open log = %v, want 6", n)
 	}
 }
