@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"github.com/cooper-kernel/cooper/demo"
 	"github.com/cooper-kernel/cooper/internal/testkit"
 	"github.com/cooper-kernel/cooper/kernel"
+	"github.com/cooper-kernel/cooper/store"
 )
 
 // demoOptions open kernels whose vats are the demo's Go vats.
@@ -329,4 +331,37 @@ func TestKernelDirectoryIsLocked(t *testing.T) {
 	if _, err := cooper.Open(t.TempDir(), demoOptions()); !errors.Is(err, kernel.ErrNotKernel) {
 		t.Fatalf("Open of an empty directory = %v", err)
 	}
+}
+
+// TestDiskFailureAtCommit: when the disk fails as a block commits, the
+// commit is an error naming the database (SQLite reports "disk I/O
+// error"), nothing of the block is kept, and a
+// process opening the kernel again finds the last committed state and
+// carries on (issue 11: no bricking).
+func TestDiskFailureAtCommit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "k")
+	k := jsKernel(t, dir, `{"vats": {"logger": {"sourceSpec": "logger.js"}}}`, cooper.Options{})
+	for range 3 {
+		call(t, k, "logger", "log", "kept")
+	}
+	if err := k.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	call(t, k, "logger", "log", "lost")
+	restore := store.FailWrites(errors.New("no space left on device"))
+	err := k.Commit()
+	restore()
+	if err == nil || !strings.Contains(err.Error(), "store: commit") || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Fatalf("commit on a failing disk = %v", err)
+	}
+	k.Close()
+	k, err = cooper.Open(dir, cooper.Options{})
+	if err != nil {
+		t.Fatalf("reopen after the failed commit: %v", err)
+	}
+	defer k.Close()
+	if n := callNumber(t, k, "logger", "log", "again"); n != 4 {
+		t.Fatalf("after the failed commit log = %v, want 4 (the lost block is gone)", n)
+	}
+	testkit.VerifyAll(t, dir, cooper.Options{})
 }

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
@@ -116,4 +117,30 @@ func (f noMmapFile) SetPersistWAL(b bool) {
 	if s, ok := f.File.(vfs.FilePersistWAL); ok {
 		s.SetPersistWAL(b)
 	}
+}
+
+// writeFault, when set, is the error every write and sync of every store
+// file fails with (FailWrites).
+var writeFault atomic.Pointer[error]
+
+// FailWrites makes every write and sync of every store's files in the
+// process fail with err, as a full or failing disk would, until restore is
+// called. It is for tests of what the kernel does when the disk fails.
+func FailWrites(err error) (restore func()) {
+	writeFault.Store(&err)
+	return func() { writeFault.Store(nil) }
+}
+
+func (f noMmapFile) WriteAt(p []byte, off int64) (int, error) {
+	if e := writeFault.Load(); e != nil {
+		return 0, *e
+	}
+	return f.File.WriteAt(p, off)
+}
+
+func (f noMmapFile) Sync(flags vfs.SyncFlag) error {
+	if e := writeFault.Load(); e != nil {
+		return *e
+	}
+	return f.File.Sync(flags)
 }
