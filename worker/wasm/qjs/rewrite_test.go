@@ -1,8 +1,10 @@
 package qjs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	quickjswasi "github.com/aperturerobotics/go-quickjs-wasi-reactor"
@@ -24,7 +26,7 @@ func TestRewriteCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := filepath.Join(dir, "rewrite-"+key)
+	path := filepath.Join(dir, "rewrite-"+key+".bin")
 	check := func(what string) {
 		t.Helper()
 		r, err := rewrite(quickjswasi.QuickJSWASM, opts, dir)
@@ -32,35 +34,41 @@ func TestRewriteCache(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		if r.Hash != fresh.Hash || string(r.Wasm) != string(fresh.Wasm) || r.StackTop != fresh.StackTop || r.DataEnd != fresh.DataEnd ||
-			len(r.Globals) != len(fresh.Globals) || len(r.HostTableIndexes) != len(fresh.HostTableIndexes) {
+			!slices.Equal(r.Globals, fresh.Globals) || !slices.Equal(r.HostTableIndexes, fresh.HostTableIndexes) {
 			t.Fatalf("%s: the rewrite differs from a fresh one", what)
 		}
-		if _, err := loadRewrite(base); err != nil {
+		if _, err := loadRewrite(path); err != nil {
 			t.Fatalf("%s: not kept: %v", what, err)
 		}
 	}
 	check("first")
 	check("from the cache")
-	data, err := os.ReadFile(base + ".wasm")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[len(data)/2] ^= 1
-	if err := os.WriteFile(base+".wasm", data, 0o644); err != nil {
+	// A flipped byte anywhere — in the module or in the metadata the
+	// engine trusts beside it (e.g. where the data segments end) — is
+	// refused and made again.
+	for _, off := range []int{len(data) / 2, rewriteHeader + 20, 3} {
+		bad := slices.Clone(data)
+		bad[off] ^= 1
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadRewrite(path); err == nil {
+			t.Fatalf("a damaged entry (byte %d) was loaded", off)
+		}
+		check(fmt.Sprintf("after damage at byte %d", off))
+	}
+	if err := os.WriteFile(path, data[:10], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := loadRewrite(base); err == nil {
-		t.Fatal("a damaged module was loaded")
-	}
-	check("after damage")
-	if err := os.WriteFile(base+".json", []byte("{"), 0o644); err != nil {
+	check("after truncation")
+	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	check("after a bad header")
-	if err := os.Remove(base + ".wasm"); err != nil {
-		t.Fatal(err)
-	}
-	check("after a lost module")
+	check("after a lost entry")
 	// Other options are another entry.
 	other := opts
 	other.DepthBudget++
