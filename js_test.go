@@ -367,14 +367,7 @@ func TestStaticVatExits(t *testing.T) {
 				}
 			}
 			check(k)
-			if err := k.Commit(); err != nil {
-				t.Fatal(err)
-			}
-			k.Close()
-			k, err = cooper.Open(dir, cooper.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			k = reopen(t, k, dir)
 			defer k.Close()
 			check(k)
 		})

@@ -132,14 +132,7 @@ func TestDefaultLimitsStopHostileVats(t *testing.T) {
 			if len(reasons) != 1 || !strings.Contains(reasons[0], tc.reason) {
 				t.Fatalf("terminations %q, want one naming %q", reasons, tc.reason)
 			}
-			if err := k.Commit(); err != nil {
-				t.Fatal(err)
-			}
-			k.Close()
-			k, err := cooper.Open(dir, cooper.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			k = reopen(t, k, dir)
 			defer k.Close()
 			if n := callNumber(t, k, "sink", "count"); n != 0 {
 				t.Fatalf("the sink received %v messages of the ended delivery", n)
