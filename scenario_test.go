@@ -110,7 +110,8 @@ func scenarioDriver(p *gonative.Powers, _ any, _ *gonative.Baggage) any {
 // usurp resolves a promise it was handed but does not decide, phantom
 // resolves a promise of its own the kernel never saw (what liveslots must
 // never emit: it exports a promise before it resolves it), garble sends
-// capdata that is not smallcaps.
+// capdata that is not smallcaps, bigDeviceCall calls a device with
+// arguments over the size limit.
 type rogueWorker struct{}
 
 func (rogueWorker) Deliver(d vat.Delivery, sys vat.Syscaller) vat.Outcome {
@@ -124,6 +125,9 @@ func (rogueWorker) Deliver(d vat.Delivery, sys vat.Syscaller) vat.Outcome {
 	case strings.Contains(d.Methargs.Body, "phantom"):
 		// A vpid of its own it never exported: the kernel has not seen it.
 		s = vat.Syscall{Kind: vat.SysResolve, Resolutions: []vat.Resolution{{VPID: "p+77", Data: vat.CapData{Body: "#1"}}}}
+	case strings.Contains(d.Methargs.Body, "bigDeviceCall"):
+		huge := strings.Repeat("z", kernel.DefaultLimits.MaxCapDataBytes+1)
+		s = vat.Syscall{Kind: vat.SysCallNow, Target: "d-1", Methargs: vat.CapData{Body: `#["x",["` + huge + `"]]`}}
 	case strings.Contains(d.Methargs.Body, "garble"):
 		s = vat.Syscall{Kind: vat.SysSend, Target: d.Target, Methargs: vat.CapData{Body: `{"not":"smallcaps"}`}}
 	default:
@@ -269,6 +273,9 @@ func TestIllegalSyscallsTerminateOnlyTheVat(t *testing.T) {
 		{"usurp", "not the decider"},
 		{"phantom", "resolve unknown promise p+77"},
 		{"garble", "malformed"},
+		// What no JS vat can make: a device call (to a device it was never
+		// given), refused for its size before anything else is looked at.
+		{"bigDeviceCall", fmt.Sprintf("device call too large: %d bytes > limit %d", kernel.DefaultLimits.MaxCapDataBytes+len(`#["x",[""]]`)+1, kernel.DefaultLimits.MaxCapDataBytes)},
 	} {
 		t.Run(tc.method, func(t *testing.T) {
 			var reasons []string

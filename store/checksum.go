@@ -162,7 +162,9 @@ func (s *Store) ensureChecksums() (bool, error) {
 	default:
 		return false, fmt.Errorf("the database reserves %d bytes per page, not %d for checksums", n, checksumBytes)
 	}
-	s.endRead()
+	if err := s.endRead(); err != nil {
+		return false, err
+	}
 	if err := s.db.EnableChecksums("main"); err != nil {
 		return false, err
 	}

@@ -350,3 +350,46 @@ func TestPruneTranscript(t *testing.T) {
 		t.Fatalf("v2 length %d, want 1", n)
 	}
 }
+
+// TestReadTransactionCommitFails ends the read transaction that reads
+// between commits behind the store's back, so the COMMIT that closes it
+// fails: the block's commit returns that error naming the database and
+// nothing of the block is written; the store then refuses every crank
+// and commit with the same error (a failure is sticky), and a reopen finds
+// the last committed state.
+func TestReadTransactionCommitFails(t *testing.T) {
+	s, path := newTestStore(t)
+	crank(t, s, func() { s.Set("a", "1") })
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	crank(t, s, func() { s.Set("a", "2") })
+	if _, ok := s.Get("never-set"); ok || !s.inRead {
+		t.Fatalf("never-set found %v, read transaction open %v", ok, s.inRead)
+	}
+	if err := s.db.Exec("COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Commit()
+	want := "store: end read transaction: " + path + ": sqlite3: SQL logic error: cannot commit - no transaction is active"
+	if err == nil || err.Error() != want {
+		t.Fatalf("commit = %v, want %s", err, want)
+	}
+	s.BeginCrank()
+	s.Set("b", "1")
+	if _, _, again := s.EndCrank(); again != err {
+		t.Fatalf("the next crank = %v, want the first error again", again)
+	}
+	if again := s.Commit(); again != err {
+		t.Fatalf("the next commit = %v, want the first error again", again)
+	}
+	s.Close()
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, _ := s2.Get("a"); v != "1" || s2.Has("b") {
+		t.Fatalf("after reopen a = %q, b present %v; want only the first block", v, s2.Has("b"))
+	}
+}

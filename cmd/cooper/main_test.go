@@ -25,7 +25,7 @@ var goTypeName = regexp.MustCompile(`\*[a-z]+\.[A-Z]|\b(goja|capdata|gonative|li
 // cli runs one cooper command in the test process. Whatever the command,
 // a Go panic or runtime fatal error must never reach the user: no output or
 // error of any command the tests run may hold one (issue 11).
-func cli(t *testing.T, args ...string) (string, string, error) {
+func cli(t testing.TB, args ...string) (string, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := newRootCmd(&stdout, &stderr)
