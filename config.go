@@ -49,10 +49,11 @@ type Config struct {
 	// PruneTranscripts makes each heap snapshot delete the transcript
 	// entries before it; by default they are kept (cooper replay --full).
 	PruneTranscripts bool `json:"pruneTranscripts,omitempty"`
-	// MaxVatsOnline, when positive, loads vats lazily and keeps at most
-	// that many vats that take heap snapshots online, paging out the least
-	// recently used (SwingSet's maxVatsOnline; 0 or missing: no limit).
-	MaxVatsOnline uint64 `json:"maxVatsOnline,omitempty"`
+	// MaxVatsOnline bounds how many vats that take heap snapshots are
+	// online at once: they load lazily, and the least recently used is
+	// paged out (SwingSet's maxVatsOnline); missing means 50 (as SwingSet),
+	// 0 no limit. Node-local, fixed at init.
+	MaxVatsOnline *uint64 `json:"maxVatsOnline,omitempty"`
 	// Ignored holds the SwingSet keys that have no effect in Cooper.
 	Ignored map[string]json.RawMessage `json:"-"`
 	// Dir is the directory sourceSpec and bundleSpec paths are relative to;

@@ -31,6 +31,13 @@ const dynConfig = `{
 // kernel from them and deletes the sources: nothing may need them again.
 func dynKernel(t testing.TB, opts cooper.Options) (*kernel.Kernel, string) {
 	t.Helper()
+	return dynKernelWith(t, "", opts)
+}
+
+// dynKernelWith is dynKernel with settings (top-level config keys, such as
+// `"maxVatsOnline": 0`) added to the config.
+func dynKernelWith(t testing.TB, settings string, opts cooper.Options) (*kernel.Kernel, string) {
+	t.Helper()
 	src := t.TempDir()
 	files := map[string]string{
 		"dynboot.js":  filepath.Join("testdata", "js", "dynboot.js"),
@@ -47,7 +54,11 @@ func dynKernel(t testing.TB, opts cooper.Options) (*kernel.Kernel, string) {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := cooper.ParseConfig([]byte(dynConfig))
+	config := dynConfig
+	if settings != "" {
+		config = strings.Replace(config, `"bootstrap": "bootstrap",`, `"bootstrap": "bootstrap", `+settings+`,`, 1)
+	}
+	cfg, err := cooper.ParseConfig([]byte(config))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,9 +37,11 @@ type Config struct {
 	// PruneTranscripts makes each heap snapshot delete the transcript
 	// entries before it (kept by default, for `cooper replay --full`).
 	PruneTranscripts bool
-	// MaxVatsOnline, when positive, loads vats lazily and keeps at most
-	// that many vats that take heap snapshots online (see lazy.go).
-	MaxVatsOnline uint64
+	// MaxVatsOnline bounds how many vats that take heap snapshots are
+	// online at once (see lazy.go): K > 0 loads them lazily and keeps at
+	// most K; nil keeps at most state.DefaultMaxVatsOnline but loads (so
+	// checks) every vat at start; 0 sets no bound.
+	MaxVatsOnline *uint64
 }
 
 // VatConfig defines one static vat.
@@ -263,8 +265,10 @@ func (k *Kernel) initialize(cfg *Config) error {
 		if cfg.PruneTranscripts {
 			k.state.SetPruneTranscripts(true)
 		}
-		k.state.SetMaxVatsOnline(cfg.MaxVatsOnline)
-		k.snapshotInterval, k.maxVatsOnline = k.state.SnapshotInterval(), k.state.MaxVatsOnline()
+		if cfg.MaxVatsOnline != nil {
+			k.state.SetMaxVatsOnline(*cfg.MaxVatsOnline)
+		}
+		k.loadLocalSettings()
 		for _, id := range sortedKeys(cfg.Bundles) {
 			k.store.PutBundle(id, cfg.Bundles[id])
 		}

@@ -80,7 +80,10 @@ type Kernel struct {
 	// snapshotInterval and maxVatsOnline are the node-local settings, fixed
 	// at init and read once (they are consulted at every delivery and crank).
 	snapshotInterval, maxVatsOnline uint64
-	maybeFree                       map[vat.KRef]struct{}
+	// lazy leaves vats with a usable snapshot offline at start (an explicit
+	// maxVatsOnline); else every vat is restored, so checked, at start.
+	lazy      bool
+	maybeFree map[vat.KRef]struct{}
 	// accepted holds the items the current crank queued, routed when it
 	// ends (SwingSet's acceptance queue; it is always empty between cranks).
 	accepted []state.RunQueueItem
@@ -156,7 +159,7 @@ func (k *Kernel) start() (err error) {
 	}
 	k.crankNum = k.state.CrankNumber()
 	k.limits = withDefaults(k.state.GetLimits())
-	k.snapshotInterval, k.maxVatsOnline = k.state.SnapshotInterval(), k.state.MaxVatsOnline()
+	k.loadLocalSettings()
 	k.startDevices()
 	for _, id := range k.state.LiveVats() {
 		if k.lazyStart(id) {
@@ -166,8 +169,25 @@ func (k *Kernel) start() (err error) {
 			k.closeWorkers()
 			return err
 		}
+		// Restored, so known to come back: past the bound it goes offline
+		// again, its snapshot and transcript unchanged.
+		k.pageOut(false)
 	}
 	return nil
+}
+
+// loadLocalSettings reads the node-local snapshot and loading settings.
+func (k *Kernel) loadLocalSettings() {
+	k.snapshotInterval = k.state.SnapshotInterval()
+	n, set := k.state.MaxVatsOnline()
+	switch {
+	case set:
+		k.maxVatsOnline, k.lazy = n, n > 0
+	case k.snapshotInterval != 0:
+		k.maxVatsOnline, k.lazy = state.DefaultMaxVatsOnline, false
+	default:
+		k.maxVatsOnline, k.lazy = 0, false // no snapshots: nothing to page out to
+	}
 }
 
 // recoverCorrupt turns a panic of the state layer (corrupt state) or of

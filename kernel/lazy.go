@@ -9,20 +9,23 @@ import (
 )
 
 // Lazy vat loading (SwingSet's vat warehouse, its maxVatsOnline LRU
-// policy). With local.maxVatsOnline = K > 0, a restart leaves offline every
-// vat that a heap snapshot can bring back, and a vat comes online (restored
-// from its snapshot, plus the transcript since) when a crank first needs
-// it. After each crank, while more than K vats that take snapshots are
+// policy). After each crank, while more than K vats that take snapshots are
 // online, the least recently used is paged out: snapshotted if it had
-// deliveries since its last snapshot, and its worker closed. Vats that take
-// no snapshots (Go vats, goja) always stay online. Which vats are online
-// never changes the kernel's state: a vat restored from its snapshot
-// continues exactly as it would have.
+// deliveries since its last snapshot, and its worker closed; a vat comes
+// online (restored from its snapshot, plus the transcript since) when a
+// crank first needs it. K is local.maxVatsOnline when the config set it
+// (0: no bound), else state.DefaultMaxVatsOnline (none if snapshots are
+// off). With an explicit K > 0 a restart also leaves offline every vat
+// that a heap snapshot can bring back; by default it restores every vat,
+// so a vat that cannot come back stops the restart, and pages out the
+// excess as it goes. Vats that take no snapshots (Go vats, goja) always
+// stay online. Which vats are online never changes the kernel's state: a
+// vat restored from its snapshot continues exactly as it would have.
 
 // lazyStart reports whether vat id may stay offline at start: loading is
 // lazy and the vat has a snapshot of this build for its incarnation.
 func (k *Kernel) lazyStart(id vat.ID) bool {
-	if k.maxVatsOnline == 0 || k.opts.FullReplay {
+	if !k.lazy || k.opts.FullReplay {
 		return false
 	}
 	r, ok := k.opts.Maker.(vat.Restorer)
@@ -52,8 +55,10 @@ func (k *Kernel) bringOnline(id vat.ID) *vatHandle {
 }
 
 // pageOut closes the least recently used vats while more than
-// maxVatsOnline of those that take heap snapshots are online.
-func (k *Kernel) pageOut() {
+// maxVatsOnline of those that take heap snapshots are online; snapshot
+// snapshots each first if it had deliveries since its last snapshot (not
+// needed at start: a vat just restored comes back the same way again).
+func (k *Kernel) pageOut(snapshot bool) {
 	limit := k.maxVatsOnline
 	if limit == 0 {
 		return
@@ -75,7 +80,7 @@ func (k *Kernel) pageOut() {
 	})
 	for _, h := range cands[:uint64(len(cands))-limit] {
 		next := k.store.TranscriptLength(string(h.id))
-		if next > h.snapPos && !k.takeSnapshot(h, h.worker.(vat.Snapshotter), next) {
+		if snapshot && next > h.snapPos && !k.takeSnapshot(h, h.worker.(vat.Snapshotter), next) {
 			continue // it stays online
 		}
 		h.worker.Close()

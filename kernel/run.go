@@ -182,7 +182,7 @@ func (k *Kernel) crank(kind string, body func() error) (err error) {
 		f()
 	}
 	k.afterCommit = nil
-	k.pageOut()
+	k.pageOut(true)
 	k.emit(Event{Type: EventCrankFinish, CrankType: kind, CrankHash: crankHash, ActivityHash: activityHash})
 	k.crankNum++
 	return nil

@@ -74,17 +74,18 @@ func newBenchPingPongCmd(f *bench.Flags) *cobra.Command {
 }
 
 func newBenchDynamicCmd(f *bench.Flags) *cobra.Command {
-	var m int
+	var m, maxOnline int
 	cmd := &cobra.Command{
 		Use:   "dynamic",
 		Short: "Time creating M dynamic vats from a bundle, one message and one commit each",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := bench.Dynamic(*f, m)
+			s, err := bench.Dynamic(*f, m, maxOnline)
 			return runBench(cmd, f, s, err)
 		},
 	}
 	cmd.Flags().IntVar(&m, "m", 100, "dynamic vats to create")
+	cmd.Flags().IntVar(&maxOnline, "max-online", -1, "maxVatsOnline (-1: the config default, 50; 0: no limit)")
 	return cmd
 }
 

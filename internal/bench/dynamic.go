@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cooper-kernel/cooper"
 	"github.com/cooper-kernel/cooper/capdata"
 )
 
@@ -29,8 +30,9 @@ type DynamicRecord struct {
 }
 
 // Dynamic is the scenario: create m dynamic vats from a bundle, one
-// message and one commit each.
-func Dynamic(f Flags, m int) (Scenario, error) {
+// message and one commit each, in a kernel with maxVatsOnline maxOnline
+// (negative: the config's default).
+func Dynamic(f Flags, m, maxOnline int) (Scenario, error) {
 	if m <= 0 {
 		return Scenario{}, fmt.Errorf("--m must be positive")
 	}
@@ -38,7 +40,7 @@ func Dynamic(f Flags, m int) (Scenario, error) {
 		Name: "dynamic",
 		Cooper: func(ctx context.Context, emit func(any) error) error {
 			for run := 1; run <= f.Runs; run++ {
-				r, err := dynamicRun(ctx, m)
+				r, err := dynamicRun(ctx, m, maxOnline)
 				if err != nil {
 					return fmt.Errorf("dynamic run %d: %w", run, err)
 				}
@@ -63,8 +65,13 @@ func Dynamic(f Flags, m int) (Scenario, error) {
 }
 
 // dynamicRun is one timed dynamic-vat run on a fresh kernel.
-func dynamicRun(ctx context.Context, m int) (DynamicRecord, error) {
-	bk, err := NewKernel("dynamic")
+func dynamicRun(ctx context.Context, m, maxOnline int) (DynamicRecord, error) {
+	bk, err := newKernel("dynamic", func(c *cooper.Config) {
+		if maxOnline >= 0 {
+			n := uint64(maxOnline)
+			c.MaxVatsOnline = &n
+		}
+	})
 	if err != nil {
 		return DynamicRecord{}, err
 	}

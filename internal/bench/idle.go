@@ -67,7 +67,7 @@ func Idle(f Flags, m int, maxOnline uint64) (Scenario, error) {
 
 func idleRun(ctx context.Context, m int, maxOnline uint64) (IdleRecord, error) {
 	r := IdleRecord{Scenario: "idle", Impl: "cooper", M: m, MaxOnline: maxOnline}
-	bk, err := newKernel("dynamic", func(c *cooper.Config) { c.MaxVatsOnline = maxOnline })
+	bk, err := newKernel("dynamic", func(c *cooper.Config) { c.MaxVatsOnline = &maxOnline })
 	if err != nil {
 		return r, err
 	}

@@ -52,7 +52,7 @@
 //	local.*                         host-local, not hashed
 //	local.snapshotInterval          deliveries between a vat's heap snapshots (absent: 200; 0: never)
 //	local.pruneTranscripts          "true": a heap snapshot deletes the transcript entries before it
-//	local.maxVatsOnline             vats taking heap snapshots kept online at once (absent: no limit)
+//	local.maxVatsOnline             vats taking heap snapshots kept online at once, loaded lazily (0: no bound; absent: 50, none without snapshots, all loaded at start)
 //	host.*                          reserved for the host, refused from vats and the kernel
 package state
 

@@ -39,16 +39,21 @@ func (s *State) SetPruneTranscripts(prune bool) {
 // entries before it.
 func (s *State) PruneTranscripts() bool { return s.kv.Has("local.pruneTranscripts") }
 
-// SetMaxVatsOnline records how many vats that take heap snapshots may be
-// online at once (0: no limit, every vat is loaded at start).
-func (s *State) SetMaxVatsOnline(n uint64) {
-	if n == 0 {
-		s.kv.Delete("local.maxVatsOnline")
-		return
-	}
-	s.setUint("local.maxVatsOnline", n)
-}
+// DefaultMaxVatsOnline is how many vats that take heap snapshots a kernel
+// keeps online at once when its config does not say (SwingSet's default):
+// an online wasm vat costs about 2 MB, so without a bound a vat that
+// creates vats could exhaust the host's memory.
+const DefaultMaxVatsOnline = 50
 
-// MaxVatsOnline returns how many vats that take heap snapshots may be
-// online at once (0: no limit).
-func (s *State) MaxVatsOnline() uint64 { return s.getUintOr("local.maxVatsOnline", 0) }
+// SetMaxVatsOnline records the configured bound on the vats that take heap
+// snapshots online at once (0: no bound).
+func (s *State) SetMaxVatsOnline(n uint64) { s.setUint("local.maxVatsOnline", n) }
+
+// MaxVatsOnline returns the configured bound on the vats that take heap
+// snapshots online at once, and whether the config set one.
+func (s *State) MaxVatsOnline() (n uint64, set bool) {
+	if !s.kv.Has("local.maxVatsOnline") {
+		return 0, false
+	}
+	return s.getUintOr("local.maxVatsOnline", 0), true
+}
