@@ -46,6 +46,8 @@ func jsSuite(t *testing.T, engine string, extra map[string]func(*testing.T)) {
 		"LoneSurrogates":        TestLoneSurrogatesRoundTrip,
 		"UnpassableResults":     TestUnpassableResultsReject,
 		"UnpassableArguments":   TestUnpassableArgumentsThrow,
+		"RecordKeys":            TestRecordKeysRoundTrip,
+		"StrictCode":            TestVatCodeIsStrict,
 	}
 	maps.Copy(tests, extra)
 	for _, name := range slices.Sorted(maps.Keys(tests)) {

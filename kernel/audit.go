@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/cooper-kernel/cooper/kernel/state"
@@ -70,6 +71,28 @@ func AuditRefCounts(st *state.State) []RefCountMismatch {
 	for _, r := range all {
 		if stored := st.RefCount(r); stored != counted[r] {
 			out = append(out, RefCountMismatch{KRef: r, Stored: stored, Counted: counted[r]})
+		}
+	}
+	return out
+}
+
+// AuditCLists checks that each live vat's c-list has both directions of
+// every entry (vNN.c.<kref> = "R <vref>" and vNN.c.<vref> = <kref>) and
+// that they agree; it describes each entry that does not, in vat order.
+func AuditCLists(st *state.State) []string {
+	var out []string
+	for _, id := range st.LiveVats() {
+		for _, kref := range st.CListKRefs(id) {
+			vref, _ := st.CListVRef(id, kref)
+			if back, ok := st.CListKRef(id, vref); !ok || back != kref {
+				out = append(out, fmt.Sprintf("%s.c.%s = %s, but %s.c.%s = %q", id, kref, vref, id, vref, back))
+			}
+		}
+		for _, vref := range st.CListVRefs(id) {
+			kref, _ := st.CListKRef(id, vref)
+			if back, ok := st.CListVRef(id, kref); !ok || back != vref {
+				out = append(out, fmt.Sprintf("%s.c.%s = %s, but %s.c.%s = %q", id, vref, kref, id, kref, back))
+			}
 		}
 	}
 	return out

@@ -108,6 +108,9 @@ func Create(path string, opts Options) (*Store, error) {
 		}
 	}
 	s, err := newStore(path, db, opts)
+	if err == nil {
+		err = s.db.Exec("PRAGMA journal_mode=WAL")
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create %s: %w", path, err)
@@ -187,6 +190,14 @@ func (s *Store) check() error {
 	if s.opts.ReadOnly {
 		return nil
 	}
+	// Only now that the file is known to be a store: the journal mode is
+	// written in the file (a store has it already; this is a no-op then).
+	if err := s.endRead(); err != nil {
+		return err
+	}
+	if err := s.db.Exec("PRAGMA journal_mode=WAL"); err != nil {
+		return s.wrap("open", err)
+	}
 	// Pages a crash left in the write-ahead log go into the file first, so
 	// the scan sees what SQLite will read.
 	if err := s.endRead(); err != nil {
@@ -258,8 +269,9 @@ func newStore(path string, db *sqlite3.Conn, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// setPragmas configures a connection: write-ahead log, the synchronous
-// mode of opts, a lock timeout and a 64 MiB page cache.
+// setPragmas configures a connection: the synchronous mode of opts, a lock
+// timeout and a 64 MiB page cache. (The write-ahead log is set by Create,
+// and by Open once it knows the file is a store: it is written in the file.)
 func setPragmas(db *sqlite3.Conn, opts Options) error {
 	sync := strings.ToUpper(opts.Synchronous)
 	switch sync {
@@ -270,7 +282,6 @@ func setPragmas(db *sqlite3.Conn, opts Options) error {
 		return fmt.Errorf("unknown synchronous mode %q (full, normal or off)", opts.Synchronous)
 	}
 	for _, pragma := range []string{
-		"PRAGMA journal_mode=WAL",
 		"PRAGMA synchronous=" + sync,
 		"PRAGMA busy_timeout=5000",
 		"PRAGMA cache_size=-65536",

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ncruces/go-sqlite3"
 )
 
 func newTestStore(t *testing.T) (*Store, string) {
@@ -242,6 +245,31 @@ func TestOpenErrors(t *testing.T) {
 	os.WriteFile(junk, []byte("this is not a database, just some text that is long enough to look like a header"), 0o644)
 	if _, err := Open(junk, Options{}); !errors.Is(err, ErrNotStore) {
 		t.Fatalf("junk: %v", err)
+	}
+	// Real SQLite databases that are not stores: refused, read-write or
+	// read-only, and left as they were.
+	for name, sql := range map[string]string{
+		"other-app":    "CREATE TABLE t (x); INSERT INTO t VALUES (1)",
+		"other-format": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('format', 'something-else')",
+	} {
+		p := filepath.Join(dir, name)
+		db, err := sqlite3.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(sql); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		before, _ := os.ReadFile(p)
+		for _, ro := range []bool{false, true} {
+			if _, err := Open(p, Options{ReadOnly: ro}); !errors.Is(err, ErrNotStore) {
+				t.Fatalf("%s (read-only %v): %v", name, ro, err)
+			}
+		}
+		if after, _ := os.ReadFile(p); !bytes.Equal(before, after) {
+			t.Fatalf("%s: Open changed the file", name)
+		}
 	}
 	s, path := newTestStore(t)
 	s.Close()

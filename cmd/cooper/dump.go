@@ -38,7 +38,8 @@ vats are not started: dump only reads.
   --prefix P    only the keys that start with P
   --stats       key counts and sizes per section
   --refcounts   audit stored reference counts against the c-lists, queues and
-                promise data; exit non-zero on any mismatch
+                promise data, and that both directions of every c-list entry
+                agree; exit non-zero on any mismatch
   --durable     per vat: its incarnation, where its replay starts, and the
                 durable kinds and collections in its vatstore`,
 		Args: cobra.ExactArgs(1),
@@ -87,11 +88,23 @@ func runDump(_ context.Context, dir string, f dumpFlags, stdout io.Writer) error
 		if err != nil {
 			return err
 		}
+		badCList, err := d.CLists()
+		if err != nil {
+			return err
+		}
 		for _, m := range bad {
 			fmt.Fprintf(stdout, "%s: stored refCount %d, counted %d\n", m.KRef, m.Stored, m.Counted)
 		}
-		if len(bad) > 0 {
+		for _, m := range badCList {
+			fmt.Fprintf(stdout, "c-list: %s\n", m)
+		}
+		switch {
+		case len(bad) > 0 && len(badCList) > 0:
+			return fmt.Errorf("%d reference counts and %d c-list entries do not match", len(bad), len(badCList))
+		case len(bad) > 0:
 			return fmt.Errorf("%d reference counts do not match", len(bad))
+		case len(badCList) > 0:
+			return fmt.Errorf("%d c-list entries do not match", len(badCList))
 		}
 		fmt.Fprintf(stdout, "reference counts OK (%d kernel refs)\n", counted)
 		return nil

@@ -260,6 +260,31 @@ func TestCLIDumpViews(t *testing.T) {
 	if err == nil || !strings.Contains(out, ko+": stored refCount 99, counted "+kv[victim]) {
 		t.Fatalf("dump --refcounts on a corrupt kernel: %v\n%s", err, out)
 	}
+	// Point one c-list entry elsewhere: its two directions disagree, and
+	// the audit names both keys.
+	js, _, _ = cli(t, "dump", dir, "--json", "--prefix", "v1.c.o")
+	clear(kv)
+	json.Unmarshal([]byte(js), &kv)
+	var fwd string
+	for k := range kv {
+		if fwd == "" || k < fwd {
+			fwd = k
+		}
+	}
+	if fwd == "" {
+		t.Fatal("no c-list entry to corrupt")
+	}
+	testkit.CorruptKV(t, dir, fwd, "ko999")
+	out, _, err = cli(t, "dump", dir, "--refcounts")
+	vref := strings.TrimPrefix(fwd, "v1.c.")
+	for _, want := range []string{
+		fmt.Sprintf("c-list: v1.c.%s = %s, but v1.c.%s = %q\n", kv[fwd], vref, vref, "ko999"),
+		fmt.Sprintf("c-list: v1.c.%s = ko999, but v1.c.ko999 = %q\n", vref, ""),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "2 c-list entries do not match") || !strings.Contains(out, want) {
+			t.Fatalf("dump --refcounts with a c-list entry pointing elsewhere: %v\n%s\nwant a line %s", err, out, want)
+		}
+	}
 }
 
 func TestCLIEventLogAndMetrics(t *testing.T) {
@@ -367,18 +392,27 @@ func TestProgressBarQuietOffTerminal(t *testing.T) {
 }
 
 // TestCLISlogWriteError: an event log that cannot be written (a full disk)
-// fails the command instead of being lost silently.
+// fails the command instead of being lost silently, for every command
+// that takes --slog.
 func TestCLISlogWriteError(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}
+	cfg := writeConfig(t, goConfig)
 	dir := filepath.Join(t.TempDir(), "k")
-	if _, _, err := cli(t, "init", dir, writeConfig(t, goConfig)); err != nil {
+	if _, _, err := cli(t, "init", dir, cfg); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := cli(t, "call", "--slog", "/dev/full", dir, "counter", "label")
-	if err == nil || !strings.HasPrefix(err.Error(), "--slog: ") || !strings.Contains(err.Error(), "no space left") {
-		t.Fatalf("call --slog /dev/full = %v", err)
+	for _, args := range [][]string{
+		{"init", "--slog", "/dev/full", filepath.Join(t.TempDir(), "k2"), cfg},
+		{"call", "--slog", "/dev/full", dir, "counter", "label"},
+		{"run", "--slog", "/dev/full", dir},
+		{"upgrade", "--slog", "/dev/full", "--go", dir, "counter", "go-counter"},
+	} {
+		_, _, err := cli(t, args...)
+		if err == nil || !strings.HasPrefix(err.Error(), "--slog: ") || !strings.Contains(err.Error(), "no space left") {
+			t.Fatalf("%s --slog /dev/full = %v", args[0], err)
+		}
 	}
 }
 

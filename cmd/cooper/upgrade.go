@@ -68,7 +68,6 @@ func runUpgrade(ctx context.Context, dir, vatName, source string, goVat bool, ra
 		}
 		data = bd.Marshal()
 	}
-	defer closeHost(ctx)
 	k, err := openKernel(ctx, dir, stdout)
 	if err != nil {
 		return err

@@ -216,12 +216,17 @@ func (e *Env) Handle(t *testing.T, d *datadriven.TestData) string {
 			out = append(out, key+" = "+v)
 		}
 	case "audit":
-		// audit  — recounts every reference; prints mismatches or "refcounts ok".
+		// audit  — recounts every reference and checks both directions of
+		// every c-list entry; prints mismatches or "refcounts ok".
 		ms := kernel.AuditRefCounts(e.k.State())
 		for _, m := range ms {
 			out = append(out, fmt.Sprintf("%s stored %d counted %d", m.KRef, m.Stored, m.Counted))
 		}
-		if len(ms) == 0 {
+		cl := kernel.AuditCLists(e.k.State())
+		for _, m := range cl {
+			out = append(out, "c-list: "+m)
+		}
+		if len(ms) == 0 && len(cl) == 0 {
 			out = append(out, "refcounts ok")
 		}
 	default:

@@ -209,3 +209,9 @@ func (d *Dump) RefCounts() (bad []kernel.RefCountMismatch, counted int, err erro
 	defer state.Recover(&err)
 	return kernel.AuditRefCounts(d.State()), len(d.State().CountedRefs()), nil
 }
+
+// CLists audits that every c-list entry has both directions, agreeing.
+func (d *Dump) CLists() (bad []string, err error) {
+	defer state.Recover(&err)
+	return kernel.AuditCLists(d.State()), nil
+}

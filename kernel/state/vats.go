@@ -254,6 +254,19 @@ func (s *State) CListKRefs(id vat.ID) []vat.KRef {
 	return out
 }
 
+// CListVRefs lists the vat refs of the vat's c-list (its forward entries),
+// in key order.
+func (s *State) CListVRefs(id vat.ID) []vat.VRef {
+	var out []vat.VRef
+	for _, kind := range []string{"d", "o", "p"} {
+		p := string(id) + ".c." + kind
+		for _, k := range s.kv.KeysWithPrefix(p) {
+			out = append(out, vat.VRef(k[len(p)-1:]))
+		}
+	}
+	return out
+}
+
 // AllocateImport returns a fresh kernel-allocated vref (o-N, p-N, d-N) for the vat.
 func (s *State) AllocateImport(id vat.ID, kind vat.RefKind) vat.VRef {
 	n := s.allocate(string(id) + "." + string(kind) + ".nextID")
