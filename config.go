@@ -50,9 +50,11 @@ type Config struct {
 	// entries before it; by default they are kept (cooper replay --full).
 	PruneTranscripts bool `json:"pruneTranscripts,omitempty"`
 	// MaxVatsOnline bounds how many vats that take heap snapshots are
-	// online at once: they load lazily, and the least recently used is
-	// paged out (SwingSet's maxVatsOnline); missing means 50 (as SwingSet),
-	// 0 no limit. Node-local, fixed at init.
+	// online at once; past it the least recently used is paged out to its
+	// snapshot (SwingSet's maxVatsOnline). Missing means 50, as SwingSet,
+	// with every vat still restored (so checked) at a restart; K > 0 also
+	// loads vats lazily at a restart; 0 sets no bound. Node-local, fixed
+	// at init.
 	MaxVatsOnline *uint64 `json:"maxVatsOnline,omitempty"`
 	// Ignored holds the SwingSet keys that have no effect in Cooper.
 	Ignored map[string]json.RawMessage `json:"-"`
