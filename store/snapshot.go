@@ -67,6 +67,11 @@ type snapshotChange struct {
 	info  *SnapshotInfo
 	data  []byte     // the whole snapshot, or nil once its new pages are in the block
 	pages []pageHash // its pages
+	// base is the snapshot the pages were hashed against (lastSaved): its
+	// hash ("" for a template image) and page hashes, which name the IDs
+	// of the pages the two share once base's list is read.
+	base      string
+	basePages []pageHash
 }
 
 // SaveSnapshot stores data as vat's current snapshot, replacing the
@@ -76,10 +81,11 @@ type snapshotChange struct {
 // committed (only a vat's last snapshot of a block is written). The store
 // keeps data, which the caller must not change.
 func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) SnapshotInfo {
-	pages := s.lastSaved.hashPages(vat, data)
+	pages, base := s.lastSaved.hashPages(vat, data)
 	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: snapshotHash(int64(len(data)), pages), Build: build, Size: int64(len(data))}
+	s.lastSaved.remember(vat, info.Hash, data, pages)
 	if s.crank != nil {
-		s.crank.snapshots[vat] = snapshotChange{info: &info, data: data, pages: pages}
+		s.crank.snapshots[vat] = snapshotChange{info: &info, data: data, pages: pages, base: base.hash, basePages: base.pages}
 		return info
 	}
 	added, err := s.packPages(data, pages, s.block.pages)
@@ -87,7 +93,7 @@ func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) 
 		s.readErr("snapshot of "+vat, err)
 	}
 	info.Stored = added
-	s.block.snapshots[vat] = snapshotChange{info: &info, pages: pages}
+	s.block.snapshots[vat] = snapshotChange{info: &info, pages: pages, base: base.hash, basePages: base.pages}
 	return info
 }
 
@@ -147,6 +153,7 @@ type lastSaved struct {
 }
 
 type savedSnapshot struct {
+	hash  string // the snapshot's hash ("" for a template image)
 	data  []byte
 	pages []pageHash
 }
@@ -160,19 +167,19 @@ const (
 
 // hashPages returns the hashes of the pages of vat's new snapshot data and
 // remembers it.
-func (l *lastSaved) hashPages(vat string, data []byte) []pageHash {
+// hashPages returns the page hashes of data, a new snapshot of vat, and
+// the snapshot they were hashed against.
+func (l *lastSaved) hashPages(vat string, data []byte) ([]pageHash, savedSnapshot) {
 	prev, ok := l.saved[vat]
 	if !ok {
 		prev = l.images[l.baseOf[vat]]
 	}
-	pages := hashPagesSince(data, prev.data, prev.pages)
-	l.remember(vat, data, pages)
-	return pages
+	return hashPagesSince(data, prev.data, prev.pages), prev
 }
 
-// remember keeps data, with its page hashes, as vat's last snapshot (one
-// saved, or loaded and checked), within the bounds.
-func (l *lastSaved) remember(vat string, data []byte, pages []pageHash) {
+// remember keeps data, snapshot hash, with its page hashes, as vat's last
+// snapshot (one saved, or loaded and checked), within the bounds.
+func (l *lastSaved) remember(vat, hash string, data []byte, pages []pageHash) {
 	l.forget(vat)
 	delete(l.baseOf, vat)
 	if len(data) > lastSavedBytes {
@@ -184,7 +191,7 @@ func (l *lastSaved) remember(vat string, data []byte, pages []pageHash) {
 	if l.saved == nil {
 		l.saved = map[string]savedSnapshot{}
 	}
-	l.saved[vat] = savedSnapshot{data: data, pages: pages}
+	l.saved[vat] = savedSnapshot{hash: hash, data: data, pages: pages}
 	l.vats = append(l.vats, vat)
 	l.bytes += len(data)
 }
@@ -387,7 +394,7 @@ func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok boo
 	}
 	if got != nil {
 		// The vat's next snapshot hashes only what it changed since.
-		s.lastSaved.remember(vat, data, got)
+		s.lastSaved.remember(vat, info.Hash, data, got)
 	}
 	return info, data, true, nil
 }
@@ -540,25 +547,45 @@ func (s *Store) writeSnapshots(b *layer) error {
 				return fmt.Errorf("snapshot of %s: %w", vat, err)
 			}
 			info.Stored = added
-			b.snapshots[vat] = snapshotChange{info: &info, pages: c.pages}
+			c.info, c.data = &info, nil
+			b.snapshots[vat] = c
 		}
 	}
 	fresh, err := s.insertPages(b.pages)
 	if err != nil {
 		return err
 	}
-	var old []string // lists that may have lost their last vat
+	var old []string     // lists that may have lost their last vat
+	var unheld [][]int64 // pages replaced lists held and their successors do not
+	// A list this block gives some vat is never replaced away: another vat
+	// may take it after the one leaving it.
+	taking := map[string]bool{}
+	for _, c := range b.snapshots {
+		if c.info != nil {
+			taking[c.info.Hash] = true
+		}
+	}
 	for _, vat := range vats {
 		c := b.snapshots[vat]
 		prev, had, err := s.vatSnapshotHash(vat)
 		if err != nil {
 			return fmt.Errorf("snapshot of %s: %w", vat, err)
 		}
+		replaced := false
 		if c.info == nil {
 			err = s.exec("DELETE FROM vatSnapshots WHERE vatID = ?", vat)
 		} else {
 			i := c.info
-			err = s.addList(i.Hash, i.Size, i.Stored, c.pages)
+			if had && prev != i.Hash && !taking[prev] {
+				var dropped []int64
+				replaced, dropped, err = s.replaceList(vat, prev, c)
+				if len(dropped) > 0 {
+					unheld = append(unheld, dropped)
+				}
+			}
+			if err == nil && !replaced {
+				err = s.addList(i.Hash, i.Size, i.Stored, c.pages)
+			}
 			if err == nil {
 				err = s.exec("INSERT OR REPLACE INTO vatSnapshots (vatID, position, hash, build) VALUES (?, ?, ?, ?)", vat, i.Pos, i.Hash, i.Build)
 			}
@@ -566,8 +593,15 @@ func (s *Store) writeSnapshots(b *layer) error {
 		if err != nil {
 			return fmt.Errorf("snapshot of %s: %w", vat, err)
 		}
-		if had && (c.info == nil || c.info.Hash != prev) {
+		if had && !replaced && (c.info == nil || c.info.Hash != prev) {
 			old = append(old, prev)
+		}
+	}
+	// Only after every new list counts its pages: a page one vat's new
+	// list dropped may be in another's.
+	for _, ids := range unheld {
+		if err := s.unrefPages(ids); err != nil {
+			return fmt.Errorf("delete snapshot pages: %w", err)
 		}
 	}
 	slices.Sort(old)
@@ -678,6 +712,107 @@ func (s *Store) addList(hash string, size, stored int64, pages []pageHash) error
 	}
 	list := encodePageList(ids)
 	return s.exec("INSERT INTO snapshotLists (hash, size, stored, pages) VALUES (?, ?, ?, ?)", hash, size, stored+int64(len(list)), list)
+}
+
+// replaceList stores the page list of snapshot i in place of prev, vat's
+// previous list, when i's list is not stored yet and no other vat uses
+// prev: then only the pages one list holds and the other does not change
+// their counts (a vat's next snapshot shares most pages with its last),
+// where adding i's list and dropping prev would count every page up and
+// down again. It counts i's new pages and returns the pages only prev held,
+// which the caller uncounts once every list of the block is stored. It
+// reports false, having changed nothing, otherwise.
+func (s *Store) replaceList(vat, prev string, c snapshotChange) (bool, []int64, error) {
+	i, pages := c.info, c.pages
+	st, err := s.stmt("SELECT (SELECT 1 FROM snapshotLists WHERE hash = ?), (SELECT 1 FROM vatSnapshots WHERE hash = ? AND vatID != ? LIMIT 1), (SELECT size FROM snapshotLists WHERE hash = ?), (SELECT pages FROM snapshotLists WHERE hash = ?)")
+	if err != nil {
+		return false, nil, err
+	}
+	st.BindText(1, i.Hash)
+	st.BindText(2, prev)
+	st.BindText(3, vat)
+	st.BindText(4, prev)
+	st.BindText(5, prev)
+	if !st.Step() {
+		err := st.Err()
+		st.Reset()
+		return false, nil, err
+	}
+	stored, shared, found := st.ColumnType(0) != sqlite3.NULL, st.ColumnType(1) != sqlite3.NULL, st.ColumnType(3) != sqlite3.NULL
+	n, _ := pageCount(st.ColumnInt64(2))
+	prevIDs, derr := decodePageList(st.ColumnRawBlob(3), n)
+	st.Reset()
+	if stored || shared || !found || derr != nil {
+		return false, nil, nil // a damaged prev list is left to the general path
+	}
+	idOf := make(map[pageHash]int64, len(pages))
+	if c.base == prev && len(c.basePages) == len(prevIDs) {
+		// The pages were hashed against prev itself: its list names the
+		// IDs of the pages the two share, position by position.
+		for k, h := range c.basePages {
+			idOf[h] = prevIDs[k]
+		}
+	}
+	var unknown []pageHash
+	for _, h := range pages {
+		if _, ok := idOf[h]; !ok {
+			unknown = append(unknown, h)
+		}
+	}
+	if len(unknown) > 0 {
+		unknown = slices.Compact(slices.SortedFunc(slices.Values(unknown), compareHash))
+		st, err = s.stmt("SELECT hash, id FROM snapshotPages WHERE hash IN (SELECT unhex(value) FROM json_each(?))")
+		if err != nil {
+			return false, nil, err
+		}
+		st.BindText(1, hexList(unknown))
+		for st.Step() {
+			var h pageHash
+			copy(h[:], st.ColumnRawBlob(0))
+			idOf[h] = st.ColumnInt64(1)
+		}
+		err = st.Err()
+		st.Reset()
+		if err != nil {
+			return false, nil, err
+		}
+	}
+	ids := make([]int64, len(pages))
+	for k, h := range pages {
+		id, ok := idOf[h]
+		if !ok {
+			return false, nil, fmt.Errorf("page %d of %.16s is not stored", k, i.Hash)
+		}
+		ids[k] = id
+	}
+	now := slices.Compact(slices.Sorted(slices.Values(ids)))
+	before := slices.Compact(slices.Sorted(slices.Values(prevIDs)))
+	var added, dropped []int64
+	for a, b := 0, 0; a < len(now) || b < len(before); {
+		switch {
+		case b == len(before) || (a < len(now) && now[a] < before[b]):
+			added = append(added, now[a])
+			a++
+		case a == len(now) || before[b] < now[a]:
+			dropped = append(dropped, before[b])
+			b++
+		default:
+			a, b = a+1, b+1
+		}
+	}
+	if len(added) > 0 {
+		if err := s.exec("UPDATE snapshotPages SET refs = refs + 1 WHERE id IN (SELECT value FROM json_each(?))", idList(added)); err != nil {
+			return false, nil, err
+		}
+	}
+	list := encodePageList(ids)
+	if err := s.exec("INSERT INTO snapshotLists (hash, size, stored, pages) VALUES (?, ?, ?, ?)", i.Hash, i.Size, i.Stored+int64(len(list)), list); err != nil {
+		return false, nil, err
+	}
+	if err := s.exec("DELETE FROM snapshotLists WHERE hash = ?", prev); err != nil {
+		return false, nil, err
+	}
+	return true, dropped, nil
 }
 
 // dropListIfUnused deletes the list of snapshot hash if no vat uses it,

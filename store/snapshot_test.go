@@ -638,3 +638,99 @@ func TestSnapshotBase(t *testing.T) {
 		t.Error("a loaded snapshot did not replace the base")
 	}
 }
+
+// TestSnapshotRefsProperty saves, replaces and deletes the snapshots of a
+// few vats at random, block after block, from a small pool of pages (so
+// vats share pages, and one vat's new snapshot is often another's old
+// one), loading some in between: after every commit each page's count is
+// the number of lists that hold it, and every vat loads exactly what it
+// last saved.
+func TestSnapshotRefsProperty(t *testing.T) {
+	pool := make([][]byte, 6)
+	for i := range pool {
+		pool[i] = bytes.Repeat([]byte{byte('a' + i)}, snapPageSize)
+	}
+	vats := []string{"v1", "v2", "v3", "v4"}
+	for seed := uint64(1); seed <= 12; seed++ {
+		r := rand.New(rand.NewPCG(seed, 0))
+		s, _ := newTestStore(t)
+		want := map[string][]byte{}
+		for block := range 25 {
+			// Loading a vat's snapshot (paging it in) makes it the base its
+			// next one is hashed against.
+			if v := vats[r.IntN(len(vats))]; want[v] != nil && r.IntN(3) == 0 {
+				if _, _, _, err := s.LoadSnapshot(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 1 + r.IntN(4) {
+				v := vats[r.IntN(len(vats))]
+				var data []byte
+				for range 2 + r.IntN(4) {
+					data = append(data, pool[r.IntN(len(pool))]...)
+				}
+				if r.IntN(5) == 0 && want[v] != nil {
+					data = nil // delete
+				}
+				save := func() {
+					if data == nil {
+						s.DeleteSnapshot(v)
+					} else {
+						s.SaveSnapshot(v, uint64(block), "b", data)
+					}
+				}
+				if data == nil || r.IntN(2) == 0 {
+					crank(t, s, save)
+				} else {
+					save() // between cranks
+				}
+				if data == nil {
+					delete(want, v)
+				} else {
+					want[v] = data
+				}
+			}
+			if err := s.Commit(); err != nil {
+				t.Fatalf("seed %d block %d: %v", seed, block, err)
+			}
+			s.checkRefs(t)
+			for _, v := range vats {
+				_, got, ok, err := s.LoadSnapshot(v)
+				if err != nil || ok != (want[v] != nil) || !bytes.Equal(got, want[v]) {
+					t.Fatalf("seed %d block %d: %s loads %d bytes (%v, %v), want %d", seed, block, v, len(got), ok, err, len(want[v]))
+				}
+			}
+		}
+		s.Close()
+	}
+}
+
+// BenchmarkSnapshotReplace times a vat's next snapshot and its commit: a
+// 3 MiB heap of which 16 pages changed since the last one (the pattern of
+// a periodic snapshot, or of paging out a vat that was paged in).
+//
+//	go test -run - -bench SnapshotReplace ./store
+func BenchmarkSnapshotReplace(b *testing.B) {
+	s, _ := newTestStore(b)
+	heap := make([]byte, 3<<20)
+	for i := range heap {
+		heap[i] = byte(i * 7 / 4093)
+	}
+	n := 0
+	save := func() {
+		for p := range 16 {
+			off := (n*16 + p) * 37 % (len(heap) / snapPageSize) * snapPageSize
+			heap[off] = byte(n)
+			heap[off+1] = byte(n >> 8)
+		}
+		n++
+		s.SaveSnapshot("v1", uint64(n), "b", bytes.Clone(heap))
+		if err := s.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	save()
+	for b.Loop() {
+		save()
+	}
+}

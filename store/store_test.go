@@ -13,7 +13,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-func newTestStore(t *testing.T) (*Store, string) {
+func newTestStore(t testing.TB) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kernel.sqlite")
 	s, err := Create(path, Options{})
