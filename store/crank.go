@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -240,17 +241,59 @@ func (s *Store) Commit() error {
 
 // write puts a block into SQLite, inside the caller's transaction.
 func (s *Store) write(b *layer) error {
+	// Keys and values go in batches, one statement each for up to
+	// kvBatchBytes of JSON; a string JSON cannot carry exactly (not UTF-8,
+	// or holding a NUL) goes in a statement of its own.
+	var dels, sets []byte
+	flush := func(force bool) error {
+		if len(dels) > 0 && (force || len(dels) >= kvBatchBytes) {
+			if err := s.exec("DELETE FROM kvStore WHERE key IN (SELECT value FROM json_each(?))", string(append(dels, ']'))); err != nil {
+				return fmt.Errorf("delete keys: %w", err)
+			}
+			dels = dels[:0]
+		}
+		if len(sets) > 0 && (force || len(sets) >= kvBatchBytes) {
+			if err := s.exec("INSERT OR REPLACE INTO kvStore (key, value) SELECT key, value FROM json_each(?)", string(append(sets, '}'))); err != nil {
+				return fmt.Errorf("write keys: %w", err)
+			}
+			sets = sets[:0]
+		}
+		return nil
+	}
 	for _, k := range slices.Sorted(maps.Keys(b.kv)) {
 		e := b.kv[k]
 		var err error
-		if e.deleted {
-			err = s.exec("DELETE FROM kvStore WHERE key = ?", k)
-		} else {
-			err = s.exec("INSERT OR REPLACE INTO kvStore (key, value) VALUES (?, ?)", k, e.value)
+		switch {
+		case !jsonSafe(k) || (!e.deleted && !jsonSafe(e.value)):
+			if e.deleted {
+				err = s.exec("DELETE FROM kvStore WHERE key = ?", k)
+			} else {
+				err = s.exec("INSERT OR REPLACE INTO kvStore (key, value) VALUES (?, ?)", k, e.value)
+			}
+		case e.deleted:
+			if len(dels) == 0 {
+				dels = append(dels, '[')
+			} else {
+				dels = append(dels, ',')
+			}
+			dels = appendJSONString(dels, k)
+			err = flush(false)
+		default:
+			if len(sets) == 0 {
+				sets = append(sets, '{')
+			} else {
+				sets = append(sets, ',')
+			}
+			sets = append(appendJSONString(sets, k), ':')
+			sets = appendJSONString(sets, e.value)
+			err = flush(false)
 		}
 		if err != nil {
 			return fmt.Errorf("write %s: %w", k, err)
 		}
+	}
+	if err := flush(true); err != nil {
+		return err
 	}
 	for _, vat := range b.deleted {
 		if err := s.exec("DELETE FROM transcriptItems WHERE vatID = ?", vat); err != nil {
@@ -296,4 +339,36 @@ const transcriptBatch = 64
 func insertTranscriptSQL(n int) string {
 	return "INSERT INTO transcriptItems (vatID, position, incarnation, item, hash) VALUES " +
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", n), ",")
+}
+
+// kvBatchBytes is about how much JSON one statement of write carries.
+const kvBatchBytes = 1 << 20
+
+// jsonSafe reports whether s travels through SQLite's JSON functions
+// unchanged: valid UTF-8 without a NUL.
+func jsonSafe(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// appendJSONString appends s, which must be jsonSafe, as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -421,3 +421,102 @@ func TestReadTransactionCommitFails(t *testing.T) {
 		t.Fatalf("after reopen a = %q, b present %v; want only the first block", v, s2.Has("b"))
 	}
 }
+
+// dbValue reads key from the database itself, past the store's cache.
+func (s *Store) dbValue(t testing.TB, key string) (string, bool) {
+	t.Helper()
+	st, err := s.stmt("SELECT value FROM kvStore WHERE key = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Reset()
+	st.BindText(1, key)
+	if st.Step() {
+		return st.ColumnText(0), true
+	}
+	if err := st.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return "", false
+}
+
+// kvWriteCases are keys and values that a commit's batched JSON must carry
+// exactly, and some it must not try to (not UTF-8, or with a NUL).
+var kvWriteCases = []string{
+	"", "plain", `quote " and backslash \ and slash /`, "control \x01\x1f\n\t\r", "del \x7f",
+	"é ü 😀 \u2028 \u2029 \ufeff", "nul \x00 inside", "not utf-8 \xff\xfe", "lone surrogate \xed\xa0\x80",
+	`{"json": [1, "two"]}`, `\u0041 stays as six characters`, strings.Repeat("big ", 1<<19),
+}
+
+// TestKVWriteExact: whatever a key or value holds, a commit writes it to
+// the database byte for byte, and deletes what it should, in blocks large
+// enough to take several batches.
+func TestKVWriteExact(t *testing.T) {
+	s, path := newTestStore(t)
+	want := map[string]string{}
+	crank(t, s, func() {
+		for i, k := range kvWriteCases {
+			for j, v := range kvWriteCases {
+				key := fmt.Sprintf("k%02d.%02d %s", i, j, k[:min(len(k), 40)])
+				s.Set(key, v)
+				want[key] = v
+			}
+		}
+		for i := range 3000 {
+			key := fmt.Sprintf("many.%04d", i)
+			s.Set(key, strings.Repeat("v", 1000))
+			want[key] = strings.Repeat("v", 1000)
+		}
+	})
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	crank(t, s, func() {
+		for k := range want {
+			if strings.HasPrefix(k, "many.0") || strings.HasPrefix(k, "k03.") {
+				s.Delete(k)
+				delete(want, k)
+			}
+		}
+		s.Set("never committed", "x")
+		s.Delete("never committed")
+	})
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for k, v := range want {
+		if got, ok := s.dbValue(t, k); !ok || got != v {
+			t.Fatalf("%q = %q (%v), want %q", k, got[:min(len(got), 60)], ok, v[:min(len(v), 60)])
+		}
+	}
+	if keys := s.KeysWithPrefix(""); len(keys) != len(want)+1 { // and ActivityHashKey
+		t.Fatalf("%d keys stored, want %d", len(keys), len(want)+1)
+	}
+}
+
+// FuzzKVWrite: any key and value survive a commit exactly.
+func FuzzKVWrite(f *testing.F) {
+	for _, c := range kvWriteCases[:len(kvWriteCases)-1] {
+		f.Add(c, c)
+	}
+	s, _ := newTestStore(f)
+	f.Fuzz(func(t *testing.T, key, value string) {
+		s.BeginCrank()
+		s.Set("k"+key, value)
+		if _, _, err := s.EndCrank(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := s.dbValue(t, "k"+key); !ok || got != value {
+			t.Fatalf("%q = %q (%v), want %q", key, got, ok, value)
+		}
+	})
+}
