@@ -48,7 +48,13 @@ func (k *Kernel) maybeSnapshot(h *vatHandle, next uint64) {
 // not be snapshotted.
 func (k *Kernel) takeSnapshot(h *vatHandle, s vat.Snapshotter, next uint64) bool {
 	h.snapPos = next
-	data, err := s.Snapshot()
+	var data []byte
+	var err error
+	if a, ok := s.(vat.SnapshotAppender); ok {
+		data, err = a.AppendSnapshot(k.store.SnapshotBuffer())
+	} else {
+		data, err = s.Snapshot()
+	}
 	if err != nil {
 		k.logger().Warn("heap snapshot skipped", "vat", h.id, "name", h.name(), "position", next, "err", err)
 		return false

@@ -59,6 +59,9 @@ type Snapshots interface {
 	// SetSnapshotBase names the image vat's worker started from, which its
 	// first snapshot is hashed against (see vat.SnapshotBaser).
 	SetSnapshotBase(vat, key string, image []byte)
+	// SnapshotBuffer returns a buffer the store no longer uses, for the
+	// next snapshot to be made in (vat.SnapshotAppender), or nil.
+	SnapshotBuffer() []byte
 	Snapshot(vat string) (store.SnapshotInfo, bool)
 	LoadSnapshot(vat string) (info store.SnapshotInfo, data []byte, ok bool, err error)
 	DeleteSnapshot(vat string)

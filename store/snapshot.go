@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"unsafe"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -83,7 +84,7 @@ type snapshotChange struct {
 func (s *Store) SaveSnapshot(vat string, pos uint64, build string, data []byte) SnapshotInfo {
 	pages, base := s.lastSaved.hashPages(vat, data)
 	info := SnapshotInfo{Vat: vat, Pos: pos, Hash: snapshotHash(int64(len(data)), pages), Build: build, Size: int64(len(data))}
-	s.lastSaved.remember(vat, info.Hash, data, pages)
+	s.lastSaved.remember(vat, info.Hash, data, pages, true)
 	if s.crank != nil {
 		s.crank.snapshots[vat] = snapshotChange{info: &info, data: data, pages: pages, base: base.hash, basePages: base.pages}
 		return info
@@ -150,12 +151,15 @@ type lastSaved struct {
 	// names each vat's until its first snapshot is saved or loaded.
 	images map[string]savedSnapshot
 	baseOf map[string]string
+	// release is given the data of a saved snapshot no longer kept.
+	release func([]byte)
 }
 
 type savedSnapshot struct {
 	hash  string // the snapshot's hash ("" for a template image)
 	data  []byte
 	pages []pageHash
+	saved bool // data came to SaveSnapshot, so the store owns it
 }
 
 // Bounds of lastSaved: vats and bytes kept, shared images.
@@ -179,7 +183,7 @@ func (l *lastSaved) hashPages(vat string, data []byte) ([]pageHash, savedSnapsho
 
 // remember keeps data, snapshot hash, with its page hashes, as vat's last
 // snapshot (one saved, or loaded and checked), within the bounds.
-func (l *lastSaved) remember(vat, hash string, data []byte, pages []pageHash) {
+func (l *lastSaved) remember(vat, hash string, data []byte, pages []pageHash, saved bool) {
 	l.forget(vat)
 	delete(l.baseOf, vat)
 	if len(data) > lastSavedBytes {
@@ -191,7 +195,7 @@ func (l *lastSaved) remember(vat, hash string, data []byte, pages []pageHash) {
 	if l.saved == nil {
 		l.saved = map[string]savedSnapshot{}
 	}
-	l.saved[vat] = savedSnapshot{hash: hash, data: data, pages: pages}
+	l.saved[vat] = savedSnapshot{hash: hash, data: data, pages: pages, saved: saved}
 	l.vats = append(l.vats, vat)
 	l.bytes += len(data)
 }
@@ -225,6 +229,9 @@ func (l *lastSaved) forget(vat string) {
 	delete(l.saved, vat)
 	l.bytes -= len(s.data)
 	l.vats = slices.DeleteFunc(l.vats, func(v string) bool { return v == vat })
+	if s.saved && l.release != nil {
+		l.release(s.data)
+	}
 }
 
 // snapshotHash returns the content hash of a snapshot of size bytes with
@@ -394,7 +401,7 @@ func (s *Store) LoadSnapshot(vat string) (info SnapshotInfo, data []byte, ok boo
 	}
 	if got != nil {
 		// The vat's next snapshot hashes only what it changed since.
-		s.lastSaved.remember(vat, info.Hash, data, got)
+		s.lastSaved.remember(vat, info.Hash, data, got, false)
 	}
 	return info, data, true, nil
 }
@@ -1014,4 +1021,46 @@ func (s *Store) convertBlobs() error {
 		}
 	}
 	return nil
+}
+
+// maxFreeBuffers bounds the snapshot buffers kept for reuse.
+const maxFreeBuffers = 2
+
+// releaseBuffer keeps data, a saved snapshot lastSaved let go of, for
+// SnapshotBuffer, unless a pending change or another vat's kept snapshot
+// still holds it (a caller may have saved the same bytes for two vats).
+func (s *Store) releaseBuffer(data []byte) {
+	if cap(data) == 0 || len(s.freeBuffers) >= maxFreeBuffers {
+		return
+	}
+	p := unsafe.SliceData(data)
+	for _, k := range s.lastSaved.saved {
+		if cap(k.data) > 0 && unsafe.SliceData(k.data) == p {
+			return
+		}
+	}
+	for _, l := range []*layer{s.block, s.crank} {
+		if l == nil {
+			continue
+		}
+		for _, c := range l.snapshots {
+			if cap(c.data) > 0 && unsafe.SliceData(c.data) == p {
+				return
+			}
+		}
+	}
+	s.freeBuffers = append(s.freeBuffers, data[:0])
+}
+
+// SnapshotBuffer returns an empty buffer, with room, that the store owned
+// and no longer uses, for the next snapshot (vat.SnapshotAppender), or nil.
+// A snapshot made in it is given to SaveSnapshot like any other.
+func (s *Store) SnapshotBuffer() []byte {
+	n := len(s.freeBuffers)
+	if n == 0 {
+		return nil
+	}
+	b := s.freeBuffers[n-1]
+	s.freeBuffers = s.freeBuffers[:n-1]
+	return b
 }

@@ -642,15 +642,21 @@ func TestSnapshotBase(t *testing.T) {
 // TestSnapshotRefsProperty saves, replaces and deletes the snapshots of a
 // few vats at random, block after block, from a small pool of pages (so
 // vats share pages, and one vat's new snapshot is often another's old
-// one), loading some in between: after every commit each page's count is
-// the number of lists that hold it, and every vat loads exactly what it
-// last saved.
+// one), loading some in between and making snapshots in the buffers the
+// store gives back: after every commit each page's count is the number of
+// lists that hold it, and every vat loads exactly what it last saved.
 func TestSnapshotRefsProperty(t *testing.T) {
 	pool := make([][]byte, 6)
 	for i := range pool {
 		pool[i] = bytes.Repeat([]byte{byte('a' + i)}, snapPageSize)
 	}
 	vats := []string{"v1", "v2", "v3", "v4"}
+	reused := 0
+	defer func() {
+		if reused == 0 {
+			t.Error("no snapshot buffer was reused")
+		}
+	}()
 	for seed := uint64(1); seed <= 12; seed++ {
 		r := rand.New(rand.NewPCG(seed, 0))
 		s, _ := newTestStore(t)
@@ -665,10 +671,16 @@ func TestSnapshotRefsProperty(t *testing.T) {
 			}
 			for range 1 + r.IntN(4) {
 				v := vats[r.IntN(len(vats))]
-				var data []byte
+				// Snapshots are made in the buffers the store gives back, as
+				// the kernel does: one still in use would be caught.
+				data := s.SnapshotBuffer()
+				if data != nil {
+					reused++
+				}
 				for range 2 + r.IntN(4) {
 					data = append(data, pool[r.IntN(len(pool))]...)
 				}
+
 				if r.IntN(5) == 0 && want[v] != nil {
 					data = nil // delete
 				}
@@ -687,7 +699,12 @@ func TestSnapshotRefsProperty(t *testing.T) {
 				if data == nil {
 					delete(want, v)
 				} else {
-					want[v] = data
+					want[v] = bytes.Clone(data) // data is the store's now
+					if w := vats[r.IntN(len(vats))]; w != v && r.IntN(6) == 0 {
+						// The very same bytes saved for a second vat.
+						crank(t, s, func() { s.SaveSnapshot(w, uint64(block), "b", data) })
+						want[w] = want[v]
+					}
 				}
 			}
 			if err := s.Commit(); err != nil {
@@ -732,5 +749,48 @@ func BenchmarkSnapshotReplace(b *testing.B) {
 	save()
 	for b.Loop() {
 		save()
+	}
+}
+
+// TestSnapshotBufferReuse: SnapshotBuffer hands back the buffer of a vat's
+// replaced snapshot, and never one still needed: not one a pending block
+// must still write (its vat's next snapshot came in a crank that was
+// aborted), nor one another vat was given too.
+func TestSnapshotBufferReuse(t *testing.T) {
+	page := func(c byte) []byte { return bytes.Repeat([]byte{c}, 2*snapPageSize) }
+	s, _ := newTestStore(t)
+	a := page('a')
+	s.SaveSnapshot("v1", 1, "b", a) // between cranks: its pages are packed at once
+	s.SaveSnapshot("v1", 2, "b", page('b'))
+	if got := s.SnapshotBuffer(); cap(got) == 0 || &got[:1][0] != &a[0] {
+		t.Fatal("the replaced snapshot's buffer was not handed back")
+	}
+	if got := s.SnapshotBuffer(); got != nil {
+		t.Fatal("a buffer handed back twice")
+	}
+
+	// Saved in a crank: the block holds it until the commit.
+	c := page('c')
+	crank(t, s, func() { s.SaveSnapshot("v1", 3, "b", c) })
+	s.BeginCrank()
+	s.SaveSnapshot("v1", 4, "b", page('d'))
+	s.AbortCrank()
+	if got := s.SnapshotBuffer(); got != nil {
+		copy(got[:cap(got)], page('x'))
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, _, err := s.LoadSnapshot("v1"); err != nil || !bytes.Equal(got, page('c')) {
+		t.Fatalf("v1 loads %.8q…, %v; want the committed c", got, err)
+	}
+
+	// The same bytes given for two vats.
+	e := page('e')
+	s.SaveSnapshot("v2", 1, "b", e)
+	s.SaveSnapshot("v3", 1, "b", e)
+	s.SaveSnapshot("v2", 2, "b", page('f'))
+	if got := s.SnapshotBuffer(); got != nil && &got[:1][0] == &e[0] {
+		t.Fatal("a buffer v3 still holds was handed back")
 	}
 }

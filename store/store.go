@@ -69,6 +69,8 @@ type Store struct {
 	codec      codec     // snapshot page compression
 	pageCache  pageCache // snapshot pages read last
 	lastSaved  lastSaved // the snapshots saved last, to hash only what changed
+	// freeBuffers are snapshot buffers the store no longer uses.
+	freeBuffers [][]byte
 }
 
 type cached struct {
@@ -266,6 +268,7 @@ func newStore(path string, db *sqlite3.Conn, opts Options) (*Store, error) {
 		transcripts: make(map[string]*transcriptHead),
 	}
 	s.hasher.reset()
+	s.lastSaved.release = s.releaseBuffer
 	return s, nil
 }
 

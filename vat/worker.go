@@ -83,6 +83,14 @@ type Snapshotter interface {
 	Snapshot() ([]byte, error)
 }
 
+// SnapshotAppender is implemented by Snapshotters that can write a
+// snapshot into a buffer the caller gives, overwriting what it held (so a
+// snapshot need not allocate and clear megabytes).
+type SnapshotAppender interface {
+	// AppendSnapshot appends the worker's state to buf[:0] and returns it.
+	AppendSnapshot(buf []byte) ([]byte, error)
+}
+
 // SnapshotBaser is implemented by Snapshotters whose state starts as a
 // copy of a shared image (a template), so that their first snapshot
 // shares most of its pages with that image.

@@ -113,7 +113,11 @@ func (m *Maker) Build(spec vat.Spec) (string, error) {
 }
 
 // Snapshot returns the vat's whole state between deliveries.
-func (w *Worker) Snapshot() ([]byte, error) {
+func (w *Worker) Snapshot() ([]byte, error) { return w.AppendSnapshot(nil) }
+
+// AppendSnapshot writes the vat's whole state between deliveries into
+// buf[:0] (see vat.SnapshotAppender).
+func (w *Worker) AppendSnapshot(buf []byte) ([]byte, error) {
 	if err := w.in.Err(); err != nil {
 		return nil, fmt.Errorf("wasm worker: the vat's instance is dead: %w", err)
 	}
@@ -135,7 +139,7 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	s.Promises = sortedHandles(w.isPromise)
 	s.Kept = sortedHandles(w.kept)
 	s.Release = w.release
-	return w.in.AppendSnapshot(encodeState(s))
+	return w.in.AppendSnapshot(append(buf[:0], encodeState(s)...))
 }
 
 // Encode serializes s (see [DecodeVatSnapshot]).
