@@ -169,8 +169,6 @@ const (
 	maxImages      = 16
 )
 
-// hashPages returns the hashes of the pages of vat's new snapshot data and
-// remembers it.
 // hashPages returns the page hashes of data, a new snapshot of vat, and
 // the snapshot they were hashed against.
 func (l *lastSaved) hashPages(vat string, data []byte) ([]pageHash, savedSnapshot) {
