@@ -184,10 +184,11 @@ func (l *lastSaved) hashPages(vat string, data []byte) ([]pageHash, savedSnapsho
 func (l *lastSaved) remember(vat, hash string, data []byte, pages []pageHash, saved bool) {
 	l.forget(vat)
 	delete(l.baseOf, vat)
-	if len(data) > lastSavedBytes {
+	// Counted by capacity: that is what keeping the data keeps resident.
+	if cap(data) > lastSavedBytes {
 		return
 	}
-	for len(l.vats) >= lastSavedVats || (len(l.vats) > 0 && l.bytes+len(data) > lastSavedBytes) {
+	for len(l.vats) >= lastSavedVats || (len(l.vats) > 0 && l.bytes+cap(data) > lastSavedBytes) {
 		l.forget(l.vats[0])
 	}
 	if l.saved == nil {
@@ -195,7 +196,7 @@ func (l *lastSaved) remember(vat, hash string, data []byte, pages []pageHash, sa
 	}
 	l.saved[vat] = savedSnapshot{hash: hash, data: data, pages: pages, saved: saved}
 	l.vats = append(l.vats, vat)
-	l.bytes += len(data)
+	l.bytes += cap(data)
 }
 
 // setBase makes image, named key, what vat's next snapshot is hashed
@@ -225,7 +226,7 @@ func (l *lastSaved) forget(vat string) {
 		return
 	}
 	delete(l.saved, vat)
-	l.bytes -= len(s.data)
+	l.bytes -= cap(s.data)
 	l.vats = slices.DeleteFunc(l.vats, func(v string) bool { return v == vat })
 	if s.saved && l.release != nil {
 		l.release(s.data)
@@ -1022,7 +1023,7 @@ func (s *Store) convertBlobs() error {
 }
 
 // maxFreeBuffers bounds the snapshot buffers kept for reuse.
-const maxFreeBuffers = 2
+const maxFreeBuffers = 1
 
 // releaseBuffer keeps data, a saved snapshot lastSaved let go of, for
 // SnapshotBuffer, unless a pending change or another vat's kept snapshot

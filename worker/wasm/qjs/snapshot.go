@@ -179,7 +179,11 @@ func (s *Snapshot) Encode() []byte { return s.appendEncoded(nil) }
 
 func (s *Snapshot) appendEncoded(b []byte) []byte {
 	hash, _ := hex.DecodeString(s.ModuleHash)
-	b = slices.Grow(b, len(snapshotMagic)+4+len(hash)+3*4+2*8+4+8*len(s.Globals)+4+len(s.Memory))
+	if n := len(snapshotMagic) + 4 + len(hash) + 3*4 + 2*8 + 4 + 8*len(s.Globals) + 4 + len(s.Memory); cap(b)-len(b) < n {
+		// Exactly what is needed: a snapshot is kept for a while, and
+		// append's growth would keep a quarter more.
+		b = append(make([]byte, 0, len(b)+n), b...)
+	}
 	b = append(b, snapshotMagic...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(hash)))
 	b = append(b, hash...)
