@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -113,5 +114,38 @@ func TestIncompleteRunQueueItems(t *testing.T) {
 	s.PushRunQueue(RunQueueItem{Type: ItemNotify, VatID: "v1", KPID: "kp1"})
 	if err := catch(func() { s.PopRunQueue() }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAddDynamicVatBytes: appending to the dynamic vat list as text writes
+// exactly what encoding/json writes for the list, through additions and
+// removals, and an ID JSON would escape takes the encoding/json path.
+func TestAddDynamicVatBytes(t *testing.T) {
+	kv := mapKV{"vat.dynamicIDs": "[]"}
+	s := New(kv)
+	var want []vat.ID
+	check := func(step string) {
+		t.Helper()
+		b, _ := json.Marshal(want)
+		if kv["vat.dynamicIDs"] != string(b) {
+			t.Fatalf("after %s: %s, encoding/json writes %s", step, kv["vat.dynamicIDs"], b)
+		}
+		if got := s.DynamicVatIDs(); !slices.Equal(got, want) {
+			t.Fatalf("after %s: read back %v, want %v", step, got, want)
+		}
+	}
+	for _, op := range []string{"+v3", "+v4", "-v3", "-v4", "+v5", "+v10", `+v"<&>`, "+v11", "-v5"} {
+		id := vat.ID(op[1:])
+		if op[0] == '+' {
+			s.AddDynamicVat(id)
+			want = append(want, id)
+		} else {
+			s.RemoveDynamicVat(id)
+			want = slices.DeleteFunc(want, func(x vat.ID) bool { return x == id })
+			if want == nil {
+				want = []vat.ID{}
+			}
+		}
+		check(op)
 	}
 }

@@ -69,9 +69,31 @@ func (s *State) DynamicVatIDs() []vat.ID {
 	return ids
 }
 
-// AddDynamicVat adds id to the live dynamic vats.
+// AddDynamicVat adds id to the live dynamic vats. The list is appended to
+// as text, without reading it, in the bytes encoding/json would write: it
+// grows with every vat created.
 func (s *State) AddDynamicVat(id vat.ID) {
+	cur, ok := s.kv.Get("vat.dynamicIDs")
+	if ok && strings.HasPrefix(cur, "[") && strings.HasSuffix(cur, "]") && plainID(string(id)) {
+		sep := ","
+		if cur == "[]" {
+			sep = ""
+		}
+		s.kv.Set("vat.dynamicIDs", cur[:len(cur)-1]+sep+`"`+string(id)+`"]`)
+		return
+	}
 	s.setJSON("vat.dynamicIDs", append(s.DynamicVatIDs(), id))
+}
+
+// plainID reports whether id is letters and digits only, which JSON
+// writes as they are.
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return id != ""
 }
 
 // RemoveDynamicVat removes id from the live dynamic vats.
