@@ -1022,14 +1022,12 @@ func (s *Store) convertBlobs() error {
 	return nil
 }
 
-// maxFreeBuffers bounds the snapshot buffers kept for reuse.
-const maxFreeBuffers = 1
-
-// releaseBuffer keeps data, a saved snapshot lastSaved let go of, for
-// SnapshotBuffer, unless a pending change or another vat's kept snapshot
-// still holds it (a caller may have saved the same bytes for two vats).
+// releaseBuffer keeps data, a saved snapshot lastSaved let go of, as the
+// spare for SnapshotBuffer (one at most: a vat's next snapshot frees its
+// last), unless a pending change or another vat's kept snapshot still
+// holds it (a caller may have saved the same bytes for two vats).
 func (s *Store) releaseBuffer(data []byte) {
-	if cap(data) == 0 || len(s.freeBuffers) >= maxFreeBuffers {
+	if cap(data) == 0 || s.spareBuffer != nil {
 		return
 	}
 	p := unsafe.SliceData(data)
@@ -1048,18 +1046,14 @@ func (s *Store) releaseBuffer(data []byte) {
 			}
 		}
 	}
-	s.freeBuffers = append(s.freeBuffers, data[:0])
+	s.spareBuffer = data[:0]
 }
 
 // SnapshotBuffer returns an empty buffer, with room, that the store owned
 // and no longer uses, for the next snapshot (vat.SnapshotAppender), or nil.
 // A snapshot made in it is given to SaveSnapshot like any other.
 func (s *Store) SnapshotBuffer() []byte {
-	n := len(s.freeBuffers)
-	if n == 0 {
-		return nil
-	}
-	b := s.freeBuffers[n-1]
-	s.freeBuffers = s.freeBuffers[:n-1]
+	b := s.spareBuffer
+	s.spareBuffer = nil
 	return b
 }

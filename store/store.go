@@ -69,8 +69,8 @@ type Store struct {
 	codec      codec     // snapshot page compression
 	pageCache  pageCache // snapshot pages read last
 	lastSaved  lastSaved // the snapshots saved last, to hash only what changed
-	// freeBuffers are snapshot buffers the store no longer uses.
-	freeBuffers [][]byte
+	// spareBuffer is a snapshot buffer the store no longer uses (SnapshotBuffer).
+	spareBuffer []byte
 }
 
 type cached struct {
